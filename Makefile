@@ -1,0 +1,42 @@
+# Two commands set everything up on a machine with Python 3.11, gcc and make:
+#   make demo   - the main job on bundled data, written to kece-out/
+#   make test   - the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall when the project's metadata changes; otherwise both targets reuse the environment.
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@rm -rf kece-out/demo
+	$(BIN)/kece check
+	$(BIN)/kece evaluate data/samples/customers.csv -o kece-out/demo/customers.evaluated.csv
+	$(BIN)/kece evaluate --customer '{"assets": 6000000, "credit_record": "excellent", "statements": "complete", "risk_assessment": "complete"}' --scheme bank_tier
+	@echo
+	@echo "kece demo wrote:"
+	@find kece-out/demo -type f | sort | sed 's/^/  /'
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check engine cli.py tests bench data
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_evaluate.py
+
+schema: $(STAMP)
+	$(BIN)/kece schema -o docs/kece-rules.schema.json
+
+clean:
+	rm -rf $(VENV) kece-out .pytest_cache .hypothesis

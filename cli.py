@@ -1,0 +1,219 @@
+"""kece command line: thin commands over the engine's API (`engine.evaluate`, `engine.loader`)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from engine.bundled import default_rules_dir
+from engine.errors import KeceError, RuleLoadError, UsageError
+from engine.evaluate import (
+    BACKENDS,
+    BatchRun,
+    CustomerEvaluation,
+    display_label,
+    evaluate_customer,
+    evaluate_file,
+)
+from engine.literals import format_value
+from engine.loader import display_path, load_rulebook
+from engine.messages import LANGS, t
+from engine.model import Rulebook
+from engine.spec import json_schema
+
+app = typer.Typer(
+    name="kece",
+    help="客策 kece: customer segmentation rules and playbooks. Try: kece check, kece evaluate FILE.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals would show customer data
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+_state = {"debug": False}
+
+RulesOption = Annotated[Path | None, typer.Option(
+    "--rules", help="Folder of rule files (default: ./rules if present, else the bundled packs).")]
+LangOption = Annotated[str, typer.Option(
+    "--lang", envvar="KECE_LANG", help="Language of labels and messages: zh or en.")]
+
+
+def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Our errors become a message and an exit code; a bug in kece shows a traceback only with --debug."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        lang = kwargs.get("lang", "zh")
+        try:
+            return command(*args, **kwargs)
+        except RuleLoadError as exc:
+            err.print(f"[bold red]{t(lang, 'problems', count=len(exc.problems))}[/]")
+            for problem in exc.problems:
+                err.print(str(problem), markup=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeceError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            err.print(t(lang, "internal_error", error=f"{type(exc).__name__}: {exc}"), markup=False)
+            raise typer.Exit(70) from None
+
+    return wrapper
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not '{lang}'")
+    return lang
+
+
+def load_rules(rules: Path | None, lang: str, quiet: bool = False) -> Rulebook:
+    where_key = "local"
+    if rules is None:
+        rules, bundled = default_rules_dir()
+        where_key = "bundled" if bundled else "local"
+    rulebook = load_rulebook(rules)
+    if not quiet:
+        err.print(t(lang, "using_rules", path=display_path(rules), where=t(lang, where_key)), markup=False)
+    return rulebook
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for errors inside kece.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+@handles_errors
+def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
+    """Load and validate the rule files; list every problem with its file:line:col."""
+    check_lang(lang)
+    rulebook = load_rules(rules, lang, quiet=True)
+    table = Table(t(lang, "scheme"), t(lang, "title"), t(lang, "hit_policy"), t(lang, "rules"),
+                  t(lang, "inputs"), t(lang, "file"))
+    for scheme in rulebook.schemes:
+        table.add_row(scheme.id, scheme.title.get(lang), scheme.hit_policy, str(len(scheme.rules)),
+                      ", ".join(scheme.inputs), scheme.path)
+    out.print(table)
+    where = f"{display_path(rulebook.directory)}" if rulebook.directory else ""
+    out.print(t(lang, "rules_ok", schemes=len(rulebook.schemes), rules=sum(len(s.rules) for s in rulebook.schemes),
+                examples=sum(len(s.examples) for s in rulebook.schemes), where=where))
+
+
+@app.command()
+@handles_errors
+def evaluate(
+    input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, UTF-8).", show_default=False)] = None,
+    rules: RulesOption = None,
+    scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Evaluate only this scheme (repeat).")]
+    = None,
+    backend: Annotated[str, typer.Option(help="vectorized (batch) or durable (durable_rules).")] = "",
+    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Results file (.csv).")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Rejects file (default: OUTPUT.rejects.csv).")] = None,
+    customer: Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")] = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Evaluate customers: a file (one output row per valid row) or one --customer JSON."""
+    check_lang(lang)
+    if (input is None) == (customer is None):
+        raise UsageError("give either an input file or --customer JSON (not both)")
+    chosen = backend or ("durable" if customer is not None else "vectorized")
+    if chosen not in BACKENDS:
+        raise UsageError(f"--backend must be one of {', '.join(BACKENDS)}, not '{chosen}'")
+    rulebook = load_rules(rules, lang)
+    if customer is not None:
+        record = parse_customer_json(customer)
+        show_customer(evaluate_customer(rulebook, record, scheme, chosen), lang)  # type: ignore[arg-type]
+        return
+    run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
+                        id_column=id_column, rejects=rejects, lang=lang)
+    show_run(run, lang)
+
+
+def parse_customer_json(text: str) -> dict[str, Any]:
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--customer is not valid JSON: {exc.msg} at character {exc.pos + 1}") from None
+    if not isinstance(record, dict):
+        raise UsageError('--customer must be a JSON object, e.g. {"assets": 6000000}')
+    return record
+
+
+def show_customer(evaluation: CustomerEvaluation, lang: str) -> None:
+    for scheme_id, columns in evaluation.skipped.items():
+        err.print(t(lang, "skipped_customer", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+    table = Table(t(lang, "scheme"), t(lang, "result"), t(lang, "label"), t(lang, "matched_rules"))
+    for scheme_id, result in evaluation.results.items():
+        label = display_label(evaluation.schemes[scheme_id], result.display, lang)
+        if result.status == "unmatched":
+            label = t(lang, "unmatched")
+        display = result.display
+        if result.score is not None:
+            display = f"{display} ({t(lang, 'score')} {format_value('number', result.score)})"
+        table.add_row(scheme_id, display, label, ", ".join(result.matched))
+    out.print(table)
+
+
+def show_run(run: BatchRun, lang: str) -> None:
+    for scheme_id, columns in run.skipped.items():
+        err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+    for summary in run.summaries:
+        scheme = summary.scheme
+        table = Table(t(lang, "rule"), t(lang, "label"), t(lang, "customers"), t(lang, "share"),
+                      title=t(lang, "summary_title", scheme=scheme.id, title=scheme.title.get(lang)))
+        total = max(run.rows_out, 1)
+        for outcome_id, count in summary.counts.items():
+            table.add_row(outcome_id, scheme.outcome_label(outcome_id, lang), str(count), f"{count / total:.1%}")
+        for key, count in (("unmatched", summary.unmatched), ("conflict", summary.conflicts)):
+            if count or key == "unmatched":
+                table.add_row("", t(lang, key), str(count), f"{count / total:.1%}")
+        out.print(table)
+    out.print(t(lang, "wrote_rows", rows_in=run.rows_in, rows_out=run.rows_out, rejected=run.rows_rejected))
+    out.print(t(lang, "wrote", path=display_path(run.output)), markup=False)
+    out.print(t(lang, "wrote", path=display_path(run.rejects_path)), markup=False)
+
+
+@app.command()
+@handles_errors
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of printing.")] = None,
+) -> None:
+    """Print the JSON Schema of rule files (for editor validation and autocomplete)."""
+    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from engine.tables import atomic_write
+
+    atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    out.print(t("en", "wrote", path=display_path(output)), markup=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

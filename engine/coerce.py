@@ -1,0 +1,177 @@
+"""Turn customer data as written (text cells, JSON values) into typed columns, rejecting what
+does not fit. One path serves files and single customers, so both read a value the same way.
+
+Typed columns: number, integer and date are float64 (NaN = missing; dates in days since
+1970-01-01); boolean, enum and string are pandas categoricals (NaN = missing).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.literals import EPOCH, MAX_INTEGER, TYPE_NAMES, format_value
+from engine.model import Input, Scheme, Value
+
+_TRUE = ("true", "yes", "y", "t", "1", "是")
+_FALSE = ("false", "no", "n", "f", "0", "否")
+REJECT_COLUMNS = ["row", "id", "column", "value", "reason"]
+# Spreadsheet row numbers: the header is row 1, so the first customer is row 2.
+FIRST_ROW = 2
+
+
+def column_key(decl: Input) -> tuple:
+    return (decl.name, decl.type, decl.values, decl.min, decl.max)
+
+
+def coerce_column(text: pd.Series, decl: Input) -> tuple[pd.Series, pd.Series]:
+    """(typed column, reason per row or '' where the value was read)."""
+    text = text.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    kind = decl.type
+    if kind in ("number", "integer"):
+        numbers = pd.to_numeric(text.str.replace("_", "", regex=False), errors="coerce").astype("float64")
+        numbers = numbers.where(np.isfinite(numbers))
+        bad = ~empty & numbers.isna()
+        if kind == "integer":
+            fractional = numbers.notna() & ((numbers % 1 != 0) | (numbers.abs() >= MAX_INTEGER))
+            bad |= fractional
+            numbers = numbers.mask(fractional)
+        typed = numbers
+    elif kind == "date":
+        parts = text.str.extract(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$").astype("float64")
+        parts.columns = ["year", "month", "day"]
+        stamps = pd.to_datetime(parts, errors="coerce")
+        typed = ((stamps - pd.Timestamp(EPOCH)) // pd.Timedelta(days=1)).astype("float64")
+        bad = ~empty & typed.isna()
+    elif kind == "boolean":
+        lowered = text.str.lower()
+        typed_bool = pd.Series(pd.NA, index=text.index, dtype="boolean")
+        typed_bool[lowered.isin(_TRUE).fillna(False).astype(bool)] = True
+        typed_bool[lowered.isin(_FALSE).fillna(False).astype(bool)] = False
+        bad = ~empty & typed_bool.isna()
+        typed = pd.Series(pd.Categorical(typed_bool.astype(object).where(typed_bool.notna(), None),
+                                         categories=[False, True]), index=text.index)
+    elif kind == "enum":
+        values = list(decl.values or ())
+        bad = ~empty & ~text.isin(values).fillna(False).astype(bool)
+        typed = pd.Series(pd.Categorical(text.where(~empty & ~bad, None).astype(object), categories=values),
+                          index=text.index)
+    else:
+        typed = pd.Series(pd.Categorical(text.where(~empty, None).astype(object)), index=text.index)
+        bad = pd.Series(False, index=text.index)
+    bad = bad.fillna(False).astype(bool)
+    reasons = pd.Series("", index=text.index, dtype=object)
+    reasons[bad] = f"not {TYPE_NAMES[kind]}"
+    if kind in ("number", "integer", "date"):
+        for bound, outside, word in ((decl.min, typed < (decl.min if decl.min is not None else 0), "below"),
+                                     (decl.max, typed > (decl.max if decl.max is not None else 0), "above")):
+            if bound is None:
+                continue
+            outside = outside.fillna(False).astype(bool) & ~bad
+            reasons[outside] = f"{word} the {'minimum' if word == 'below' else 'maximum'} " \
+                               f"{format_value(kind, bound)}"
+            typed = typed.mask(outside)
+    return typed, reasons
+
+
+@dataclass
+class Prepared:
+    """Typed input columns of the rows that were read, plus the rows that were not."""
+
+    ids: pd.Series
+    rows: np.ndarray
+    columns: dict[tuple, pd.Series] = field(default_factory=dict)
+    rejects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECT_COLUMNS))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def frame(self, scheme: Scheme) -> pd.DataFrame:
+        return pd.DataFrame({name: self.columns[column_key(decl)] for name, decl in scheme.inputs.items()},
+                            index=pd.RangeIndex(len(self.ids)))
+
+    def records(self, scheme: Scheme) -> list[dict[str, Value]]:
+        """Row-wise typed values (missing values left out), for the durable and reference paths."""
+        frame = self.frame(scheme)
+        converters = {name: _python_value(decl) for name, decl in scheme.inputs.items()}
+        out: list[dict[str, Value]] = [{} for _ in range(len(frame))]
+        for name, column in frame.items():
+            convert = converters[name]
+            for record, value in zip(out, column.tolist(), strict=True):
+                if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                    record[name] = convert(value)
+        return out
+
+
+def _python_value(decl: Input):
+    if decl.type in ("integer", "date"):
+        return int
+    if decl.type == "number":
+        return float
+    if decl.type == "boolean":
+        return bool
+    return str
+
+
+def prepare(table: pd.DataFrame, schemes: Iterable[Scheme], id_column: str | None) -> Prepared:
+    """Type every input column the schemes need; rows with unreadable values become rejects."""
+    table = table.reset_index(drop=True)
+    row_numbers = np.arange(FIRST_ROW, FIRST_ROW + len(table))
+    ids = (table[id_column].astype("string").fillna("").astype(object) if id_column
+           else pd.Series([str(n) for n in row_numbers], dtype=object))
+    typed: dict[tuple, pd.Series] = {}
+    problems: list[pd.DataFrame] = []
+    for scheme in schemes:
+        for name, decl in scheme.inputs.items():
+            key = column_key(decl)
+            if key in typed:
+                continue
+            # A key absent from a customer record is a missing value; files are checked for
+            # their columns before they get here.
+            cells = table[name] if name in table else pd.Series([None] * len(table), dtype=object)
+            column, reasons = coerce_column(cells, decl)
+            typed[key] = column
+            bad = reasons != ""
+            if bad.any():
+                problems.append(pd.DataFrame({
+                    "row": row_numbers[bad.to_numpy()], "id": ids[bad].to_numpy(), "column": name,
+                    "value": cells[bad].astype(object).to_numpy(), "reason": reasons[bad].to_numpy()}))
+    if problems:
+        rejects = (pd.concat(problems, ignore_index=True)
+                   .groupby(["row", "id"], sort=True, as_index=False)
+                   .agg({"column": "; ".join, "value": lambda v: "; ".join(map(str, v)), "reason": "; ".join}))
+        keep = ~np.isin(row_numbers, rejects["row"].to_numpy())
+    else:
+        rejects = pd.DataFrame(columns=REJECT_COLUMNS)
+        keep = np.ones(len(table), dtype=bool)
+    kept = {key: column[keep].reset_index(drop=True) for key, column in typed.items()}
+    return Prepared(ids[keep].reset_index(drop=True), row_numbers[keep], kept, rejects[REJECT_COLUMNS])
+
+
+def table_from_records(records: list[Mapping[str, object]]) -> pd.DataFrame:
+    """Customer mappings (as from JSON) as a table of text cells, written the way a file would be."""
+    columns: dict[str, list[object]] = {}
+    for index, record in enumerate(records):
+        for key in record:
+            columns.setdefault(key, [None] * len(records))
+        for key, value in record.items():
+            columns[key][index] = _cell_text(value)
+    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()}, index=range(len(records)))
+
+
+def _cell_text(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

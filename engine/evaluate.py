@@ -1,0 +1,179 @@
+"""The evaluation API: one customer or a whole file, with either backend. The CLI is a thin layer
+over these functions and tests call them directly."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from engine.coerce import Prepared, prepare, table_from_records
+from engine.errors import UsageError
+from engine.messages import t
+from engine.model import Rulebook, Scheme
+from engine.results import CONFLICT, SchemeResult
+from engine.tables import guess_id_column, read_table, write_table
+from engine.vectorized import CONFLICTED, UNMATCHED, SchemeColumns, evaluate_frame
+
+Backend = Literal["vectorized", "durable"]
+BACKENDS: tuple[Backend, ...] = ("vectorized", "durable")
+
+
+class DurableCache:
+    """Compiled durable rulesets per scheme; compiling registers a ruleset for good, so do it once."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[int, object] = {}
+
+    def get(self, scheme: Scheme):
+        from engine.durable_backend import DurableScheme
+
+        key = id(scheme)
+        if key not in self._compiled:
+            self._compiled[key] = (scheme, DurableScheme(scheme))  # keep scheme alive: id() stays unique
+        return self._compiled[key][1]
+
+
+_durable = DurableCache()
+
+
+def evaluate_prepared(prepared: Prepared, schemes: Sequence[Scheme], backend: Backend = "vectorized"
+                      ) -> dict[str, SchemeColumns]:
+    results: dict[str, SchemeColumns] = {}
+    for scheme in schemes:
+        if backend == "vectorized":
+            results[scheme.id] = evaluate_frame(scheme, prepared.frame(scheme))
+        else:
+            compiled = _durable.get(scheme)
+            rows = [compiled.evaluate(record) for record in prepared.records(scheme)]
+            results[scheme.id] = SchemeColumns.from_results(scheme, rows)
+    return results
+
+
+def applicable(schemes: Sequence[Scheme], columns: Sequence[str], require_all: bool = True
+               ) -> tuple[list[Scheme], dict[str, list[str]]]:
+    """Split schemes into those that can be evaluated and those that cannot (with the inputs lacking).
+
+    A file must have a column for every input (a file without one is about other customers);
+    a single customer needs at least one input, since JSON leaves out empty fields.
+    """
+    available = set(columns)
+    usable, skipped = [], {}
+    for scheme in schemes:
+        missing = [name for name in scheme.inputs if name not in available]
+        if missing if require_all else len(missing) == len(scheme.inputs):
+            skipped[scheme.id] = missing
+        else:
+            usable.append(scheme)
+    return usable, skipped
+
+
+def choose_schemes(rulebook: Rulebook, requested: Sequence[str] | None, columns: Sequence[str],
+                   what: str = "the file") -> tuple[list[Scheme], dict[str, list[str]]]:
+    unknown = [s for s in requested or () if s not in rulebook.by_id]
+    if unknown:
+        raise UsageError(f"unknown scheme {', '.join(unknown)}; the rules define: {', '.join(rulebook.by_id)}")
+    usable, skipped = applicable(rulebook.select(requested), columns, require_all=what == "the file")
+    if (requested and skipped) or not usable:
+        details = "; ".join(f"{sid} needs {', '.join(cols)}" for sid, cols in skipped.items())
+        raise UsageError(f"{what} lacks inputs of the {'requested ' if requested else ''}schemes: {details}")
+    return usable, skipped
+
+
+@dataclass(frozen=True)
+class CustomerEvaluation:
+    results: dict[str, SchemeResult]
+    skipped: dict[str, list[str]]
+    schemes: dict[str, Scheme]
+
+
+def evaluate_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None = None,
+                      backend: Backend = "durable") -> CustomerEvaluation:
+    """Evaluate one customer given as a mapping of input names to values (as in JSON)."""
+    usable, skipped = choose_schemes(rulebook, schemes, list(customer), "the customer")
+    prepared = prepare(table_from_records([customer]), usable, None)
+    if len(prepared.rejects):
+        reject = prepared.rejects.iloc[0]
+        raise UsageError(f"the customer has values that do not fit: {reject['column']} = {reject['value']!s} "
+                         f"({reject['reason']})")
+    columns = evaluate_prepared(prepared, usable, backend)
+    return CustomerEvaluation({sid: col.result(0) for sid, col in columns.items()}, skipped,
+                              {scheme.id: scheme for scheme in usable})
+
+
+@dataclass(frozen=True)
+class SchemeSummary:
+    scheme: Scheme
+    counts: dict[str, int]  # outcome id -> customers, in rule (or band) order, zeros included
+    unmatched: int
+    conflicts: int
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    input: Path
+    output: Path
+    rejects_path: Path
+    rows_in: int
+    rows_out: int
+    rows_rejected: int
+    summaries: list[SchemeSummary]
+    skipped: dict[str, list[str]]
+    backend: Backend
+    table: pd.DataFrame = field(repr=False)
+
+
+def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,
+                  schemes: Sequence[str] | None = None, backend: Backend = "vectorized",
+                  id_column: str | None = None, rejects: Path | None = None, lang: str = "zh") -> BatchRun:
+    """Evaluate every row of a customer file; unreadable rows go to the rejects file."""
+    table = read_table(input_path)
+    id_name = guess_id_column(table, id_column)
+    usable, skipped = choose_schemes(rulebook, schemes, list(table.columns))
+    prepared = prepare(table, usable, id_name)
+    columns = evaluate_prepared(prepared, usable, backend)
+    out = results_table(prepared, columns, id_name or "row", lang)
+    output = output or Path("kece-out") / f"{input_path.stem}.evaluated.csv"
+    rejects = rejects or output.with_name(f"{output.stem}.rejects.csv")
+    write_table(out, output)
+    write_table(prepared.rejects, rejects)
+    summaries = [summarize(col) for col in columns.values()]
+    return BatchRun(input_path, output, rejects, len(table), len(out), len(prepared.rejects), summaries,
+                    skipped, backend, out)
+
+
+def results_table(prepared: Prepared, columns: dict[str, SchemeColumns], id_name: str, lang: str) -> pd.DataFrame:
+    data: dict[str, object] = {id_name: prepared.ids.to_numpy()}
+    for scheme_id, col in columns.items():
+        display = pd.Series(col.display)
+        data[scheme_id] = display.to_numpy()
+        labels = {value: display_label(col.scheme, value, lang) for value in display.unique()}
+        data[f"{scheme_id}.label"] = display.map(labels).to_numpy()
+        if col.score is not None:
+            data[f"{scheme_id}.score"] = col.score
+    return pd.DataFrame(data)
+
+
+def display_label(scheme: Scheme, display: str, lang: str) -> str:
+    """The label(s) for an output-column value, in `lang`."""
+    if display == "":
+        return ""
+    if display == CONFLICT:
+        return t(lang, "conflict")
+    return "|".join(scheme.outcome_label(part, lang) for part in display.split("|"))
+
+
+def summarize(col: SchemeColumns) -> SchemeSummary:
+    scheme = col.scheme
+    if scheme.hit_policy == "collect":
+        per_rule = col.matches.sum(axis=0)
+        counts = {rule.id: int(per_rule[rule.index]) for rule in scheme.rules}
+    else:
+        outcomes = scheme.bands if scheme.hit_policy == "score" else scheme.rules
+        found = np.bincount(col.winner[col.winner >= 0], minlength=len(outcomes))
+        counts = {item.id: int(found[item.index]) for item in outcomes}
+    return SchemeSummary(scheme, counts, int((col.winner == UNMATCHED).sum()), int((col.winner == CONFLICTED).sum()))

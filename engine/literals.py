@@ -1,0 +1,91 @@
+"""What a written value means for each input type, shared by tests, examples and input files.
+
+Values are normalised to one Python form per type, which both backends use:
+number -> float, integer -> int, boolean -> bool, enum and string -> str,
+date -> int (days since 1970-01-01, so dates compare like numbers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+from dataclasses import dataclass
+
+ORDERED_TYPES = frozenset({"number", "integer", "date"})
+EPOCH = dt.date(1970, 1, 1)
+# Beyond 2**53 a float64 column cannot hold every whole number exactly.
+MAX_INTEGER = 2**53
+
+_NUMBER = re.compile(r"^[-+]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1", "是"})
+_FALSE_WORDS = frozenset({"false", "no", "n", "f", "0", "否"})
+TYPE_NAMES = {"number": "a number", "integer": "a whole number", "boolean": "true or false",
+              "enum": "one of the listed values", "string": "a text", "date": "a date (YYYY-MM-DD)"}
+
+
+@dataclass(frozen=True)
+class LiteralError:
+    message: str
+    suggestion: str | None = None
+
+
+def parse_literal(input_type: str, text: str, values: tuple[str, ...] | None = None
+                  ) -> float | int | bool | str | LiteralError:
+    """Parse `text` as a value of `input_type`; a LiteralError says why it is not one."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    if input_type == "number":
+        if _NUMBER.match(text):
+            number = float(text.replace("_", ""))
+            if math.isfinite(number):
+                return number
+        return LiteralError(f"'{text}' is not a number", "write digits, e.g. 5000000 or 0.25")
+    if input_type == "integer":
+        if _NUMBER.match(text):
+            number = float(text.replace("_", ""))
+            if number.is_integer() and abs(number) < MAX_INTEGER:
+                return int(number)
+        return LiteralError(f"'{text}' is not a whole number", "write digits without a fraction, e.g. 12")
+    if input_type == "boolean":
+        word = text.lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+        return LiteralError(f"'{text}' is not true or false", "write true or false")
+    if input_type == "date":
+        return parse_date(text)
+    if input_type == "enum":
+        if values is not None and text not in values:
+            close = difflib.get_close_matches(text, values, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(values)}"
+            return LiteralError(f"'{text}' is not one of the values", hint)
+        return text
+    return text
+
+
+def parse_date(text: str) -> int | LiteralError:
+    match = _DATE.match(text.strip())
+    if match:
+        try:
+            return (dt.date(*map(int, match.groups())) - EPOCH).days
+        except ValueError:
+            pass
+    return LiteralError(f"'{text}' is not a date", "write YYYY-MM-DD, e.g. 2024-06-30")
+
+
+def format_value(input_type: str, value: object) -> str:
+    """A normalised value as a user would write it (dates back to YYYY-MM-DD)."""
+    if value is None:
+        return "missing"
+    if input_type == "date" and isinstance(value, int | float):
+        return (EPOCH + dt.timedelta(days=int(value))).isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_INTEGER:
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,272 @@
+"""Load rule files into a Rulebook, reporting every problem of every file at once."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+from engine.errors import Location, Problem, RuleLoadError
+from engine.literals import ORDERED_TYPES, LiteralError, parse_literal
+from engine.model import Band, Example, Input, Rule, Rulebook, Scheme, Value
+from engine.spec import RuleSpec, SchemeSpec, SpecReader
+from engine.unary import TestSyntaxError, UnaryTest, parse_test
+from engine.yamlnodes import Raw, compose_file
+
+SCHEME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+RULE_ID = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
+INPUT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+RESERVED_PREFIX = "kece_"
+
+
+def rule_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def display_path(path: Path) -> str:
+    """The path as a user would type it: relative to the working folder when inside it."""
+    absolute = path.resolve()
+    try:
+        return str(absolute.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(absolute)
+
+
+def load_rulebook(directory: Path | str) -> Rulebook:
+    """Load every *.yaml in `directory`; raises RuleLoadError listing all problems."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise RuleLoadError([Problem(Location(str(directory)), "", "is not a folder of rule files")])
+    problems: list[Problem] = []
+    schemes: list[Scheme] = []
+    files = rule_files(directory)
+    if not files:
+        problems.append(Problem(Location(display_path(directory)), "", "contains no .yaml rule files"))
+    for path in files:
+        scheme, file_problems = load_scheme_file(path)
+        problems.extend(file_problems)
+        if scheme is not None:
+            schemes.append(scheme)
+    first_seen: dict[str, Scheme] = {}
+    for scheme in schemes:
+        if scheme.id in first_seen:
+            other = first_seen[scheme.id]
+            problems.append(Problem(scheme.location, "id", f"scheme id '{scheme.id}' is also used by {other.path}",
+                                    "give each rule file its own id"))
+        first_seen.setdefault(scheme.id, scheme)
+    if problems:
+        raise RuleLoadError(problems)
+    return Rulebook(tuple(schemes), directory)
+
+
+def load_scheme_file(path: Path) -> tuple[Scheme | None, list[Problem]]:
+    shown = display_path(path)
+    node, problems = compose_file(path, shown)
+    if node is None:
+        return None, problems
+    reader = SpecReader(shown)
+    spec = reader.read(SchemeSpec, node)
+    if spec is None:
+        return None, reader.problems
+    builder = _SchemeBuilder(spec, shown, complete=not reader.problems)
+    scheme = builder.build()
+    all_problems = reader.problems + builder.problems
+    return (None if all_problems else scheme), all_problems
+
+
+def load_scheme_text(text: str, name: str = "<text>.yaml") -> Scheme:
+    """Load one scheme from YAML text (tests, the API); raises RuleLoadError."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_text(text, encoding="utf-8")
+        scheme, problems = load_scheme_file(path)
+    if problems or scheme is None:
+        raise RuleLoadError([Problem(p.location.with_path(name), p.key_path, p.message, p.suggestion)
+                             for p in problems])
+    return scheme
+
+
+class _SchemeBuilder:
+    """Checks what a well-formed spec means and compiles it; collects problems."""
+
+    def __init__(self, spec: SchemeSpec, path: str, complete: bool = True) -> None:
+        # When parts of the file did not read, references to them would be reported as unknown twice.
+        self.spec, self.path, self.complete = spec, path, complete
+        self.problems: list[Problem] = []
+
+    def problem(self, location: Location, key_path: str, message: str, suggestion: str | None = None) -> None:
+        self.problems.append(Problem(location, key_path, message, suggestion))
+
+    def build(self) -> Scheme:
+        spec = self.spec
+        if not SCHEME_ID.match(spec.id):
+            self.problem(spec.location, "id", f"'{spec.id}' is not a valid scheme id",
+                         "use lowercase letters, digits and _, starting with a letter")
+        self.inputs = {name: self._input(name, decl) for name, decl in spec.inputs.items()}
+        rules = self._rules()
+        bands = self._bands()
+        scheme = Scheme(spec.id, spec.title, spec.hit_policy, self.inputs, rules, bands, (),
+                        spec.description, spec.source, self.path, spec.location)
+        examples = tuple(self._example(i, ex, scheme) for i, ex in enumerate(spec.examples))
+        return Scheme(spec.id, spec.title, spec.hit_policy, self.inputs, rules, bands,
+                      tuple(e for e in examples if e is not None), spec.description, spec.source,
+                      self.path, spec.location)
+
+    def _input(self, name: str, decl) -> Input:
+        key = f"inputs.{name}"
+        if not INPUT_NAME.match(name) or name.startswith(RESERVED_PREFIX):
+            self.problem(decl.location, key, f"'{name}' is not a valid input name",
+                         "use letters, digits and _, starting with a letter (not kece_)")
+        values = decl.values
+        if decl.type == "enum":
+            if not values:
+                self.problem(decl.location, key, "an enum input needs a non-empty list of values",
+                             "add values: [a, b, c]")
+            elif len(set(values)) != len(values):
+                self.problem(decl.location, f"{key}.values", "a value is listed twice")
+        elif values is not None:
+            self.problem(decl.location, f"{key}.values", f"values are only for enum inputs, not {decl.type}",
+                         "change type to enum, or remove values")
+        bounds = []
+        for which, raw in (("min", decl.min), ("max", decl.max)):
+            if raw is None:
+                bounds.append(None)
+                continue
+            if decl.type not in ORDERED_TYPES:
+                self.problem(raw.location, f"{key}.{which}", f"{which} is only for number, integer and date inputs")
+                bounds.append(None)
+                continue
+            bounds.append(self._literal(decl.type, raw, f"{key}.{which}", None))
+        lo, hi = bounds
+        if lo is not None and hi is not None and lo > hi:
+            self.problem(decl.location, key, "min is larger than max")
+        return Input(name, decl.type, decl.title, decl.unit, values, lo, hi, decl.location)
+
+    def _rules(self) -> tuple[Rule, ...]:
+        policy = self.spec.hit_policy
+        seen: dict[str, RuleSpec] = {}
+        rules = []
+        if not self.spec.rules:
+            self.problem(self.spec.location, "rules", "the scheme has no rules")
+        for index, rule in enumerate(self.spec.rules):
+            key = f"rules[{index}]"
+            if not RULE_ID.match(rule.id):
+                self.problem(rule.location, f"{key}.id", f"'{rule.id}' is not a valid rule id",
+                             "use letters, digits and _, starting with a letter")
+            if rule.id in seen:
+                self.problem(rule.location, f"{key}.id",
+                             f"rule id '{rule.id}' is used twice (first at line {seen[rule.id].location.line})")
+            seen.setdefault(rule.id, rule)
+            if policy == "priority" and rule.priority is None:
+                self.problem(rule.location, key, "hit_policy priority needs a priority: on every rule",
+                             "add priority: 10 (higher wins)")
+            if policy != "priority" and rule.priority is not None:
+                self.problem(rule.location, f"{key}.priority", f"priority is ignored under hit_policy {policy}",
+                             "remove it, or set hit_policy: priority")
+            if policy == "score" and rule.points is None:
+                self.problem(rule.location, key, "hit_policy score needs points: on every rule", "add points: 10")
+            if policy != "score" and rule.points is not None:
+                self.problem(rule.location, f"{key}.points", f"points are ignored under hit_policy {policy}",
+                             "remove them, or set hit_policy: score")
+            when = self._conditions(rule.when or {}, f"{key}.when")
+            branches = []
+            for b, branch in enumerate(rule.any or ()):
+                if not branch:
+                    self.problem(rule.location, f"{key}.any[{b}]", "an any: branch is empty (it would match everyone)",
+                                 "remove the branch, or drop any:")
+                branches.append(self._conditions(branch, f"{key}.any[{b}]"))
+            if rule.any is not None and not rule.any:
+                self.problem(rule.location, f"{key}.any", "any: is an empty list", "remove it")
+            rules.append(Rule(rule.id, index, rule.label, when, tuple(branches), rule.priority or 0,
+                              rule.points or 0.0, rule.strategy, rule.source, rule.assumption, rule.description,
+                              rule.location))
+        return tuple(rules)
+
+    def _conditions(self, when: dict[str, Raw], key: str) -> tuple[UnaryTest, ...]:
+        tests = []
+        for name, raw in when.items():
+            where = raw.key_location or raw.location
+            decl = self.inputs.get(name)
+            if decl is None:
+                close = difflib.get_close_matches(name, list(self.inputs), n=1)
+                self.problem(where, f"{key}.{name}", f"unknown input '{name}'",
+                             f"did you mean '{close[0]}'?" if close else "declare it under inputs:")
+                continue
+            try:
+                tests.append(parse_test(name, decl.type, raw, decl.values))
+            except TestSyntaxError as exc:
+                self.problem(raw.location, f"{key}.{name}", f"{raw.text!r}: {exc.message}", exc.suggestion)
+        return tuple(tests)
+
+    def _bands(self) -> tuple[Band, ...]:
+        bands = self.spec.bands
+        if self.spec.hit_policy != "score":
+            if bands is not None:
+                self.problem(self.spec.location, "bands", "bands are only used with hit_policy score")
+            return ()
+        if not bands:
+            self.problem(self.spec.location, "bands", "hit_policy score needs bands: to turn the total into a label",
+                         "add bands: [{id: high, label: {zh: 高, en: High}, when: \">= 50\"}, ...]")
+            return ()
+        rule_ids = {rule.id for rule in self.spec.rules}
+        result, seen = [], set()
+        for index, band in enumerate(bands):
+            key = f"bands[{index}]"
+            if band.id in seen or band.id in rule_ids:
+                self.problem(band.location, f"{key}.id", f"'{band.id}' is already used by a band or rule")
+            seen.add(band.id)
+            test = None
+            if band.when is not None:
+                try:
+                    test = parse_test("score", "number", band.when, None)
+                except TestSyntaxError as exc:
+                    self.problem(band.when.location, f"{key}.when", f"{band.when.text!r}: {exc.message}",
+                                 exc.suggestion)
+            result.append(Band(band.id, index, band.label, test, band.location))
+        return tuple(result)
+
+    def _example(self, index: int, example, scheme: Scheme) -> Example | None:
+        key = f"examples[{index}]"
+        given: dict[str, Value] = {}
+        for name, raw in example.given.items():
+            decl = self.inputs.get(name)
+            if decl is None:
+                close = difflib.get_close_matches(name, list(self.inputs), n=1)
+                self.problem(raw.key_location or raw.location, f"{key}.given.{name}", f"unknown input '{name}'",
+                             f"did you mean '{close[0]}'?" if close else "declare it under inputs:")
+                continue
+            if raw.value is None:
+                given[name] = None
+            elif raw.is_list:
+                self.problem(raw.location, f"{key}.given.{name}", "an example value must be a single value")
+            else:
+                given[name] = self._literal(decl.type, raw, f"{key}.given.{name}", decl.values)
+        expect_raw = example.expect
+        if expect_raw.value is None:
+            expect: tuple[str, ...] = ()
+        elif expect_raw.is_list:
+            expect = tuple(item.text for item in expect_raw.value)
+        else:
+            expect = (expect_raw.text,)
+        if len(expect) > 1 and scheme.hit_policy != "collect":
+            self.problem(expect_raw.location, f"{key}.expect",
+                         f"a list of rules is only expected under hit_policy collect, not {scheme.hit_policy}")
+        known = [band.id for band in scheme.bands] if scheme.hit_policy == "score" else list(scheme.rule_ids)
+        for outcome in expect:
+            if outcome not in known and self.complete:
+                close = difflib.get_close_matches(outcome, known, n=1)
+                what = "band" if scheme.hit_policy == "score" else "rule"
+                self.problem(expect_raw.location, f"{key}.expect", f"there is no {what} '{outcome}'",
+                             f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}")
+        if example.score is not None and scheme.hit_policy != "score":
+            self.problem(example.location, f"{key}.score", "score is only expected under hit_policy score")
+        return Example(given, expect, example.score, expect_raw.location)
+
+    def _literal(self, input_type: str, raw: Raw, key: str, values):
+        value = parse_literal(input_type, raw.text, values)
+        if isinstance(value, LiteralError):
+            self.problem(raw.location, key, value.message, value.suggestion)
+            return None
+        return value

@@ -1,0 +1,116 @@
+"""The compiled, frozen rulebook the backends run: what a rule file means, not how it was written."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from engine.errors import Location
+from engine.spec import ActionSpec, HitPolicy, SourceRef, Text
+from engine.unary import UnaryTest
+
+Value = float | int | bool | str | None
+Record = Mapping[str, Value]
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    type: str
+    title: Text | None
+    unit: str | None
+    values: tuple[str, ...] | None
+    min: float | int | None
+    max: float | int | None
+    location: Location
+
+    def display(self, lang: str = "zh") -> str:
+        return self.title.get(lang) if self.title else self.name
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    index: int
+    label: Text
+    when: tuple[UnaryTest, ...]
+    any: tuple[tuple[UnaryTest, ...], ...]
+    priority: int
+    points: float
+    strategy: tuple[ActionSpec, ...]
+    source: SourceRef | None
+    assumption: Text | None
+    description: Text | None
+    location: Location
+
+    def matches(self, record: Record) -> bool:
+        """The reference meaning: every `when` test holds, and one `any` branch if there are any."""
+        if not all(test.matches(record.get(test.input)) for test in self.when):
+            return False
+        return not self.any or any(all(t.matches(record.get(t.input)) for t in branch) for branch in self.any)
+
+    @cached_property
+    def inputs(self) -> frozenset[str]:
+        names = {test.input for test in self.when}
+        names.update(test.input for branch in self.any for test in branch)
+        return frozenset(names)
+
+
+@dataclass(frozen=True)
+class Band:
+    id: str
+    index: int
+    label: Text
+    test: UnaryTest | None
+    location: Location
+
+    def matches(self, score: float) -> bool:
+        return self.test is None or self.test.matches(score)
+
+
+@dataclass(frozen=True)
+class Example:
+    given: dict[str, Value]
+    expect: tuple[str, ...]
+    score: float | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Scheme:
+    id: str
+    title: Text
+    hit_policy: HitPolicy
+    inputs: dict[str, Input]
+    rules: tuple[Rule, ...]
+    bands: tuple[Band, ...]
+    examples: tuple[Example, ...]
+    description: Text | None
+    source: SourceRef | None
+    path: str
+    location: Location
+
+    @cached_property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(rule.id for rule in self.rules)
+
+    def outcome_label(self, outcome_id: str, lang: str = "zh") -> str:
+        for item in (*self.rules, *self.bands):
+            if item.id == outcome_id:
+                return item.label.get(lang)
+        raise KeyError(outcome_id)
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    schemes: tuple[Scheme, ...]
+    directory: Path | None = None
+    by_id: dict[str, Scheme] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {scheme.id: scheme for scheme in self.schemes})
+
+    def select(self, ids: list[str] | tuple[str, ...] | None) -> tuple[Scheme, ...]:
+        return self.schemes if not ids else tuple(self.by_id[i] for i in ids)

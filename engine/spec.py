@@ -1,0 +1,335 @@
+"""The rule-file format as typed dataclasses that mirror the YAML, one per concept.
+
+`SpecReader` turns a YAML node tree into these objects, collecting every problem (unknown and
+missing keys, wrong kinds of value) with its location; `json_schema()` derives the editor schema
+from the same classes, so the two cannot drift apart. Meaning (tests, types, references) is
+checked one layer up, in `loader.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+import yaml
+
+from engine.errors import Location, Problem
+from engine.yamlnodes import Raw, node_location, raw_from_node, scalar_value
+
+HitPolicy = Literal["unique", "first", "priority", "collect", "score"]
+InputType = Literal["number", "integer", "boolean", "enum", "string", "date"]
+Channel = Literal["visit", "phone", "wechat", "email", "sms", "event", "gift", "meeting", "other"]
+
+_SCALAR_SCHEMA = {"type": ["string", "number", "boolean", "null"]}
+_TEST_SCHEMA = {
+    "description": 'A unary test: ">= 5000000", "[100..200)", "not in [a, b]", a plain value, '
+                   "a list of values, missing or present.",
+    "anyOf": [_SCALAR_SCHEMA, {"type": "array", "items": _SCALAR_SCHEMA}],
+}
+_EXPECT_SCHEMA = {
+    "description": "The expected rule id (a list for collect, the band for score, null for no match).",
+    "anyOf": [{"type": ["string", "null"]}, {"type": "array", "items": {"type": "string"}}],
+}
+
+
+def doc(text: str, **extra: Any) -> dict[str, Any]:
+    return {"doc": text, **extra}
+
+
+@dataclass(frozen=True)
+class Text:
+    """Wording a business user or rep reads, in Chinese and English."""
+
+    zh: str = field(metadata=doc("Chinese (simplified)"))
+    en: str = field(metadata=doc("English"))
+    location: Location = field(default=Location(""), compare=False)
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    file: str = field(metadata=doc("File name in the source material, e.g. 003_86362943ff4354ee.txt"))
+    quote: str = field(metadata=doc("A short phrase of that file that grep finds"))
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    type: InputType = field(metadata=doc("number, integer, boolean, enum (with values), string or date"))
+    title: Text | None = field(default=None, metadata=doc("What the input is called"))
+    description: Text | None = None
+    unit: str | None = field(default=None, metadata=doc("Unit shown next to values, e.g. CNY"))
+    values: tuple[str, ...] | None = field(default=None, metadata=doc("The allowed values of an enum"))
+    min: Raw | None = field(default=None, metadata=doc("Smallest possible value", schema=_SCALAR_SCHEMA))
+    max: Raw | None = field(default=None, metadata=doc("Largest possible value", schema=_SCALAR_SCHEMA))
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One thing the rep does for customers of a rule."""
+
+    zh: str = field(metadata=doc("The action, in Chinese"))
+    en: str = field(metadata=doc("The action, in English"))
+    channel: Channel | None = field(default=None, metadata=doc("How the rep reaches the customer"))
+    cadence_days: int | None = field(default=None, metadata=doc("Due in, or repeat every, this many days"))
+    owner: str | None = field(default=None, metadata=doc("The role that does it, e.g. relationship_manager"))
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str = field(metadata=doc("Unique in the file; shown in output columns"))
+    label: Text = field(metadata=doc("The segment's name"))
+    when: dict[str, Raw] | None = field(
+        default=None, metadata=doc("Input name -> unary test; all must hold ({} matches everyone)",
+                                   schema=_TEST_SCHEMA))
+    any: tuple[dict[str, Raw], ...] | None = field(
+        default=None, metadata=doc("Alternatives: at least one must hold", schema=_TEST_SCHEMA))
+    priority: int | None = field(default=None, metadata=doc("With hit_policy priority: highest wins"))
+    points: float | None = field(default=None, metadata=doc("With hit_policy score: points added"))
+    description: Text | None = None
+    assumption: Text | None = field(default=None, metadata=doc("What this rule chose that the source does not say"))
+    source: SourceRef | None = None
+    strategy: tuple[ActionSpec, ...] = field(default=(), metadata=doc("What the rep does"))
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class BandSpec:
+    id: str
+    label: Text
+    when: Raw | None = field(default=None, metadata=doc("A unary test on the total score; omit to match any score",
+                                                        schema=_TEST_SCHEMA))
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class ExampleSpec:
+    given: dict[str, Raw] = field(metadata=doc("Input values of an example customer", schema=_SCALAR_SCHEMA))
+    expect: Raw = field(metadata=doc("", schema=_EXPECT_SCHEMA))
+    score: float | None = field(default=None, metadata=doc("With hit_policy score: the expected total"))
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class SchemeSpec:
+    id: str = field(metadata=doc("Unique across rule files; names the output column"))
+    title: Text
+    hit_policy: HitPolicy = field(default="first", metadata=doc("How matching rules combine; default first"))
+    inputs: dict[str, InputSpec] = field(default_factory=dict, metadata=doc("Input name -> declaration"))
+    rules: tuple[RuleSpec, ...] = ()
+    description: Text | None = None
+    source: SourceRef | None = None
+    bands: tuple[BandSpec, ...] | None = field(default=None, metadata=doc("With hit_policy score: total -> label"))
+    examples: tuple[ExampleSpec, ...] = ()
+    location: Location = field(default=Location(""), compare=False)
+
+
+class SpecReader:
+    """Reads node trees into spec dataclasses, collecting problems instead of stopping at the first."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(self, node: yaml.Node | Location, key_path: str, message: str,
+                suggestion: str | None = None) -> None:
+        location = node if isinstance(node, Location) else node_location(self.path, node)
+        self.problems.append(Problem(location, key_path, message, suggestion))
+
+    def read(self, cls: type, node: yaml.Node, key_path: str = "") -> Any:
+        return self._read(cls, node, key_path)
+
+    def _read(self, annotation: Any, node: yaml.Node, key_path: str) -> Any:
+        origin = typing.get_origin(annotation)
+        args = typing.get_args(annotation)
+        if origin in (Union, types.UnionType):
+            inner = [a for a in args if a is not type(None)]
+            if isinstance(node, yaml.ScalarNode) and scalar_value(node) is None:
+                return None
+            return self._read(inner[0], node, key_path)
+        if annotation is Raw:
+            raw = raw_from_node(self.path, node)
+            if raw is None:
+                self.problem(node, key_path, f"expected a value or a list of values, got {_kind(node)}")
+            return raw
+        if dataclasses.is_dataclass(annotation):
+            return self._read_dataclass(annotation, node, key_path)
+        if origin is tuple:
+            if not isinstance(node, yaml.SequenceNode):
+                self.problem(node, key_path, f"expected a list, got {_kind(node)}")
+                return None
+            # Keep the items that read well, so later checks still see them; problems are recorded.
+            items = [self._read(args[0], item, f"{key_path}[{i}]") for i, item in enumerate(node.value)]
+            return tuple(item for item in items if item is not None)
+        if origin is dict:
+            return self._read_mapping(args[1], node, key_path)
+        if origin is Literal:
+            value = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
+            if value not in args:
+                choices = ", ".join(args)
+                close = difflib.get_close_matches(str(value), args, n=1)
+                self.problem(node, key_path, f"{_show(node)} is not one of {choices}",
+                             f"did you mean '{close[0]}'?" if close else None)
+                return None
+            return value
+        return self._read_scalar(annotation, node, key_path)
+
+    def _read_scalar(self, annotation: type, node: yaml.Node, key_path: str) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(node, key_path, f"expected {_NAMES[annotation]}, got {_kind(node)}")
+            return None
+        value = scalar_value(node)
+        if annotation is str:
+            return node.value if value is not None else None
+        if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, annotation) and not (annotation is int and isinstance(value, bool)):
+            return value
+        self.problem(node, key_path, f"{_show(node)} is not {_NAMES[annotation]}")
+        return None
+
+    def _read_mapping(self, value_type: Any, node: yaml.Node, key_path: str) -> dict[str, Any] | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, key_path, f"expected a mapping (key: value), got {_kind(node)}")
+            return None
+        result: dict[str, Any] = {}
+        for key_node, value_node in self._unique_pairs(node, key_path):
+            key = key_node.value
+            value = self._read(value_type, value_node, f"{key_path}.{key}")
+            if isinstance(value, Raw):
+                value = dataclasses.replace(value, key_location=node_location(self.path, key_node))
+            if value is not None:
+                result[key] = value
+        return result
+
+    def _read_dataclass(self, cls: type, node: yaml.Node, key_path: str) -> Any:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, key_path, f"expected a mapping (key: value), got {_kind(node)}")
+            return None
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "location"}
+        values: dict[str, Any] = {}
+        failed = False
+        for key_node, value_node in self._unique_pairs(node, key_path):
+            key = key_node.value
+            sub_path = f"{key_path}.{key}" if key_path else key
+            if key not in fields:
+                close = difflib.get_close_matches(key, list(fields), n=1)
+                self.problem(key_node, sub_path, f"unknown key '{key}'",
+                             f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(fields)}")
+                continue
+            value = self._read(hints[key], value_node, sub_path)
+            if value is None and not _optional(hints[key]):
+                failed = True
+            values[key] = value
+        for name, spec_field in fields.items():
+            required = spec_field.default is dataclasses.MISSING and spec_field.default_factory is dataclasses.MISSING
+            if required and name not in values:
+                self.problem(node, key_path, f"missing required key '{name}'")
+                failed = True
+        if failed:
+            return None
+        values = {k: v for k, v in values.items() if v is not None or _optional(hints[k])}
+        return cls(**values, location=node_location(self.path, node))
+
+    def _unique_pairs(self, node: yaml.MappingNode, key_path: str) -> list[tuple[yaml.Node, yaml.Node]]:
+        seen: dict[str, yaml.Node] = {}
+        pairs = []
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, key_path, "a key must be a plain name")
+                continue
+            key = key_node.value
+            if key in seen:
+                first = node_location(self.path, seen[key])
+                self.problem(key_node, f"{key_path}.{key}" if key_path else key,
+                             f"duplicate key '{key}' (first at line {first.line})",
+                             "remove one of them; YAML keeps only the last")
+                continue
+            seen[key] = key_node
+            pairs.append((key_node, value_node))
+        return pairs
+
+
+_NAMES = {str: "a text", int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def _optional(annotation: Any) -> bool:
+    return type(None) in typing.get_args(annotation)
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"'{node.value}'"
+
+
+def _show(node: yaml.Node) -> str:
+    return f"'{node.value}'" if isinstance(node, yaml.ScalarNode) else _kind(node)
+
+
+# ---- JSON Schema, derived from the classes above -------------------------------------------------
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a rule file, for editors (VS Code's YAML extension)."""
+    defs: dict[str, Any] = {}
+    root = _schema_for(SchemeSpec, defs)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://kece.dev/schemas/rules.schema.json",
+        "title": "kece rule file (one segmentation scheme)",
+        **root,
+        "$defs": defs,
+    }
+
+
+def _schema_for(annotation: Any, defs: dict[str, Any], meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    meta = meta or {}
+    if "schema" in meta:
+        override = meta["schema"]
+        if typing.get_origin(annotation) is dict:
+            return {"type": "object", "additionalProperties": override}
+        if typing.get_origin(annotation) is tuple:
+            return {"type": "array", "items": {"type": "object", "additionalProperties": override}}
+        return dict(override)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (Union, types.UnionType):
+        return _schema_for(next(a for a in args if a is not type(None)), defs, meta)
+    if dataclasses.is_dataclass(annotation):
+        name = annotation.__name__
+        if name not in defs:
+            defs[name] = {}
+            hints = typing.get_type_hints(annotation)
+            props, required = {}, []
+            for f in dataclasses.fields(annotation):
+                if f.name == "location":
+                    continue
+                prop = _schema_for(hints[f.name], defs, dict(f.metadata))
+                if f.metadata.get("doc"):
+                    prop["description"] = f.metadata["doc"]
+                props[f.name] = prop
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                    required.append(f.name)
+            defs[name] = {"type": "object", "properties": props, "required": required,
+                          "additionalProperties": False}
+            if annotation.__doc__ and not annotation.__doc__.startswith(name + "("):
+                defs[name]["description"] = annotation.__doc__.strip().splitlines()[0]
+        return {"$ref": f"#/$defs/{name}"} if annotation is not SchemeSpec else dict(defs[name])
+    if origin is tuple:
+        return {"type": "array", "items": _schema_for(args[0], defs)}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": _schema_for(args[1], defs)}
+    if origin is Literal:
+        return {"enum": list(args)}
+    return {str: {"type": "string"}, int: {"type": "integer"}, float: {"type": "number"},
+            bool: {"type": "boolean"}}[annotation]

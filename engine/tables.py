@@ -1,0 +1,68 @@
+"""Reading customer files and writing results: the file-format edge of the batch path."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from engine.errors import InputFileError
+
+ID_COLUMN_GUESSES = ("id", "customer_id", "客户编号", "客户ID", "客户id")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Every cell as text (empty cells as ''), so that typing is ours, not the reader's guess."""
+    if not path.is_file():
+        raise InputFileError(f"no such file: {path}")
+    if path.suffix.lower() not in (".csv", ".txt", ""):
+        raise InputFileError(f"{path}: cannot read '{path.suffix}' files yet; save it as CSV (UTF-8)")
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                             "save it as CSV UTF-8") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(f"{path}: cannot read it as CSV: {exc}") from None
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise InputFileError(f"{path}: the header names a column more than once: {', '.join(duplicated)}; "
+                             "rename one of them")
+    return table
+
+
+def guess_id_column(table: pd.DataFrame, requested: str | None) -> str | None:
+    if requested:
+        if requested not in table.columns:
+            raise InputFileError(f"no column '{requested}' for --id-column; the file has: "
+                                 f"{', '.join(map(str, table.columns))}")
+        return requested
+    return next((c for c in ID_COLUMN_GUESSES if c in table.columns), None)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder and rename it into place, so a crash
+    or a full disk never leaves a half-written file where a complete one is expected."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_table(table: pd.DataFrame, path: Path) -> None:
+    if path.suffix.lower() not in (".csv", ".txt"):
+        raise InputFileError(f"{path}: can only write .csv files yet")
+    # utf-8-sig so that Excel opens Chinese text correctly.
+    atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig"))

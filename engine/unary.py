@@ -1,0 +1,172 @@
+"""Unary tests (DMN style): what one `when` cell says about one input.
+
+A test is parsed into a normalised value set, the single meaning every backend compiles from:
+for ordered types (number, integer, date) a union of intervals, for the others a set of values
+(or its complement), plus whether a missing value passes. Only `missing` accepts missing values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.literals import ORDERED_TYPES, TYPE_NAMES, LiteralError, format_value, parse_literal
+from engine.yamlnodes import Raw
+
+_COMPARISON = re.compile(r"^(>=|<=|!=|==|=|>|<|≥|≤|≠)\s*(.+)$", re.S)
+_RANGE = re.compile(r"^([\[\(\]])\s*(.+?)\s*\.\.\s*(.+?)\s*([\]\)\[])$", re.S)
+_LIST = re.compile(r"^(not\s+in|in)\s*\[(.*)\]$", re.S | re.I)
+_OPERATORS = {"≥": ">=", "≤": "<=", "≠": "!=", "==": "="}
+KEYWORDS = {"missing": "missing", "is missing": "missing", "present": "present", "is present": "present"}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A run of ordered values; None is an open end at infinity."""
+
+    lo: float | int | None
+    lo_closed: bool
+    hi: float | int | None
+    hi_closed: bool
+
+    def contains(self, value: float | int) -> bool:
+        if self.lo is not None and (value < self.lo or (value == self.lo and not self.lo_closed)):
+            return False
+        return not (self.hi is not None and (value > self.hi or (value == self.hi and not self.hi_closed)))
+
+
+EVERYTHING = Interval(None, False, None, False)
+
+
+@dataclass(frozen=True)
+class UnaryTest:
+    input: str
+    input_type: str
+    text: str
+    accepts_missing: bool
+    intervals: tuple[Interval, ...] = ()
+    members: frozenset = frozenset()
+    negated: bool = False
+
+    @property
+    def ordered(self) -> bool:
+        return self.input_type in ORDERED_TYPES
+
+    def matches(self, value: object) -> bool:
+        """The reference meaning, value by value (None is missing)."""
+        if value is None:
+            return self.accepts_missing
+        if self.ordered:
+            return any(interval.contains(value) for interval in self.intervals)  # type: ignore[arg-type]
+        return (value in self.members) != self.negated
+
+    def describe(self) -> str:
+        return self.text
+
+
+class TestSyntaxError(Exception):
+    def __init__(self, message: str, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.suggestion = message, suggestion
+
+
+def parse_test(name: str, input_type: str, raw: Raw, values: tuple[str, ...] | None) -> UnaryTest:
+    """Parse one `when` cell for input `name`; raises TestSyntaxError with a plain message."""
+    ordered = input_type in ORDERED_TYPES
+    if raw.is_list:
+        items = [item.text for item in raw.value]
+        return _membership(name, input_type, raw.text, items, values, negated=False)
+    text = raw.text.strip()
+    if raw.value is None or text == "":
+        raise TestSyntaxError("the test is empty", "write a test such as \">= 10\", or missing")
+    keyword = KEYWORDS.get(re.sub(r"\s+", " ", text.lower()))
+    if keyword:
+        if values and text in values:
+            raise TestSyntaxError(f"'{text}' is both a value of '{name}' and the keyword for an empty cell",
+                                  f"write \"= {text}\" for the value, or \"is {keyword}\" for an empty cell")
+        if keyword == "missing":
+            return UnaryTest(name, input_type, text, True)
+        if ordered:
+            return UnaryTest(name, input_type, text, False, intervals=(EVERYTHING,))
+        return UnaryTest(name, input_type, text, False, negated=True)
+    if match := _LIST.match(text):
+        items = _split_items(match.group(2))
+        return _membership(name, input_type, text, items, values, negated=match.group(1).lower() != "in")
+    if match := _RANGE.match(text):
+        if not ordered:
+            raise TestSyntaxError(f"a range needs a number or date input; '{name}' is {input_type}",
+                                  "list the values instead, e.g. [a, b]")
+        lo = _literal(input_type, match.group(2), values)
+        hi = _literal(input_type, match.group(3), values)
+        lo_closed, hi_closed = match.group(1) == "[", match.group(4) == "]"
+        if lo > hi or (lo == hi and not (lo_closed and hi_closed)):
+            raise TestSyntaxError(f"the range {text} contains no value", "put the smaller bound first")
+        return UnaryTest(name, input_type, text, False, intervals=(Interval(lo, lo_closed, hi, hi_closed),))
+    if match := _COMPARISON.match(text):
+        operator = _OPERATORS.get(match.group(1), match.group(1))
+        value = _literal(input_type, match.group(2), values)
+        if operator == "=":
+            return _membership(name, input_type, text, [match.group(2)], values, negated=False)
+        if operator == "!=":
+            return _membership(name, input_type, text, [match.group(2)], values, negated=True)
+        if not ordered:
+            raise TestSyntaxError(f"'{operator}' needs a number or date input; '{name}' is {input_type}",
+                                  f"use = or != or a list of values for {input_type} inputs")
+        interval = {
+            ">=": Interval(value, True, None, False), ">": Interval(value, False, None, False),
+            "<=": Interval(None, False, value, True), "<": Interval(None, False, value, False),
+        }[operator]
+        return UnaryTest(name, input_type, text, False, intervals=(interval,))
+    if ordered and re.match(r"^[\[\(\]]", text):
+        raise TestSyntaxError(f"cannot read the range '{text}'", "write it like [100..200) or (0..1]")
+    return _membership(name, input_type, text, [text], values, negated=False)
+
+
+def _membership(name: str, input_type: str, text: str, items: list[str], values: tuple[str, ...] | None,
+                negated: bool) -> UnaryTest:
+    if not items:
+        raise TestSyntaxError("the list is empty", "list at least one value, e.g. [a, b]")
+    parsed = [_literal(input_type, item, values) for item in items]
+    if input_type not in ORDERED_TYPES:
+        return UnaryTest(name, input_type, text, False, members=frozenset(parsed), negated=negated)
+    points = sorted(set(parsed))
+    if not negated:
+        intervals = tuple(Interval(p, True, p, True) for p in points)
+    else:
+        bounds = [None, *points, None]
+        intervals = tuple(Interval(lo, False, hi, False) for lo, hi in zip(bounds, bounds[1:], strict=False))
+    return UnaryTest(name, input_type, text, False, intervals=intervals)
+
+
+def _literal(input_type: str, text: str, values: tuple[str, ...] | None) -> float | int | bool | str:
+    value = parse_literal(input_type, text, values)
+    if isinstance(value, LiteralError):
+        suggestion = value.suggestion
+        if input_type not in ORDERED_TYPES and re.match(r"^\s*(<|>)", text):
+            suggestion = f"comparisons need a number or date; this input expects {TYPE_NAMES[input_type]}"
+        raise TestSyntaxError(value.message, suggestion)
+    return value
+
+
+def _split_items(body: str) -> list[str]:
+    items, current, quote = [], [], ""
+    for char in body:
+        if quote:
+            current.append(char)
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+            current.append(char)
+        elif char == ",":
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    if "".join(current).strip():
+        items.append("".join(current).strip())
+    return [item for item in items if item]
+
+
+def describe_value(input_type: str, value: object) -> str:
+    return format_value(input_type, value)

@@ -1,0 +1,171 @@
+"""The batch backend: each scheme becomes boolean masks over whole columns (numpy), never a loop
+over customers. Hit policies are applied to the (customers x rules) match matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from engine.model import Rule, Scheme
+from engine.results import CONFLICT, SchemeResult
+from engine.unary import UnaryTest
+
+UNMATCHED, CONFLICTED = -1, -2
+
+
+@dataclass
+class SchemeColumns:
+    """A scheme's results for many customers, column-wise.
+
+    `winner` indexes the rules (bands under score); -1 is unmatched, -2 a conflict. Under collect
+    the outcome is every matching rule and `winner` is 0 where anything matched.
+    """
+
+    scheme: Scheme
+    matches: np.ndarray
+    winner: np.ndarray
+    score: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.winner)
+
+    @cached_property
+    def display(self) -> np.ndarray:
+        """The output column: rule id, ids joined by '|', band, '' or '!conflict'."""
+        if self.scheme.hit_policy == "collect":
+            return self._collect_display()
+        names = [b.id for b in self.scheme.bands] if self.scheme.hit_policy == "score" else list(self.scheme.rule_ids)
+        table = np.array([*names, CONFLICT, ""], dtype=object)
+        return table[self.winner]
+
+    def _collect_display(self) -> np.ndarray:
+        if len(self.winner) == 0:
+            return np.empty(0, dtype=object)
+        combos, inverse = np.unique(self.matches, axis=0, return_inverse=True)
+        ids = np.array(self.scheme.rule_ids, dtype=object)
+        texts = np.array(["|".join(ids[combo]) for combo in combos], dtype=object)
+        return texts[inverse.reshape(-1)]
+
+    def status(self) -> np.ndarray:
+        return np.where(self.winner == CONFLICTED, "conflict", np.where(self.winner == UNMATCHED, "unmatched",
+                                                                        "matched"))
+
+    def result(self, row: int) -> SchemeResult:
+        matched = tuple(np.array(self.scheme.rule_ids, dtype=object)[self.matches[row]])
+        score = float(self.score[row]) if self.score is not None else None
+        winner = int(self.winner[row])
+        if winner == CONFLICTED:
+            return SchemeResult(self.scheme.id, "conflict", (), matched, score)
+        if winner == UNMATCHED:
+            return SchemeResult(self.scheme.id, "unmatched", (), matched, score)
+        outcome = tuple(self.display[row].split("|"))
+        return SchemeResult(self.scheme.id, "matched", outcome, matched, score)
+
+    @classmethod
+    def from_results(cls, scheme: Scheme, results: list[SchemeResult]) -> SchemeColumns:
+        """Column-wise form of row-wise results (the durable backend's output)."""
+        index = {rule_id: i for i, rule_id in enumerate(scheme.rule_ids)}
+        matches = np.zeros((len(results), len(scheme.rules)), dtype=bool)
+        winner = np.full(len(results), UNMATCHED, dtype=np.int64)
+        outcome_index = ({b.id: b.index for b in scheme.bands} if scheme.hit_policy == "score" else index)
+        for row, result in enumerate(results):
+            matches[row, [index[r] for r in result.matched]] = True
+            if result.status == "conflict":
+                winner[row] = CONFLICTED
+            elif result.status == "matched":
+                winner[row] = 0 if scheme.hit_policy == "collect" else outcome_index[result.outcome[0]]
+        score = (np.array([r.score for r in results], dtype=np.float64) if scheme.hit_policy == "score" else None)
+        return cls(scheme, matches, winner, score)
+
+
+class _Columns:
+    """Per-input numpy views of a typed frame, made once and shared by every test on the input."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._cache: dict[str, tuple[np.ndarray, list | None]] = {}
+
+    def get(self, name: str) -> tuple[np.ndarray, list | None]:
+        if name not in self._cache:
+            column = self.frame[name]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                self._cache[name] = (column.cat.codes.to_numpy(), list(column.cat.categories))
+            else:
+                self._cache[name] = (column.to_numpy(dtype=np.float64), None)
+        return self._cache[name]
+
+
+def test_mask(test: UnaryTest, columns: _Columns) -> np.ndarray:
+    values, categories = columns.get(test.input)
+    if categories is not None:
+        # Look the answer up per category; index 0 stands for missing (code -1).
+        table = np.array([test.accepts_missing, *((c in test.members) != test.negated for c in categories)],
+                         dtype=bool)
+        return table[values + 1]
+    mask = np.zeros(len(values), dtype=bool)
+    for interval in test.intervals:
+        part = ~np.isnan(values) if interval.lo is None and interval.hi is None else None
+        if interval.lo is not None:
+            part = values >= interval.lo if interval.lo_closed else values > interval.lo
+        if interval.hi is not None:
+            upper = values <= interval.hi if interval.hi_closed else values < interval.hi
+            part = upper if part is None else part & upper
+        mask |= part
+    if test.accepts_missing:
+        mask |= np.isnan(values)
+    return mask
+
+
+def _all(tests: tuple[UnaryTest, ...], columns: _Columns, n: int) -> np.ndarray:
+    mask = np.ones(n, dtype=bool)
+    for test in tests:
+        mask &= test_mask(test, columns)
+    return mask
+
+
+def rule_mask(rule: Rule, columns: _Columns, n: int) -> np.ndarray:
+    mask = _all(rule.when, columns, n)
+    if rule.any:
+        alternatives = np.zeros(n, dtype=bool)
+        for branch in rule.any:
+            alternatives |= _all(branch, columns, n)
+        mask &= alternatives
+    return mask
+
+
+def evaluate_frame(scheme: Scheme, frame: pd.DataFrame) -> SchemeColumns:
+    """Evaluate every customer (row of a typed frame) against one scheme."""
+    n = len(frame)
+    columns = _Columns(frame)
+    matches = np.empty((n, len(scheme.rules)), dtype=bool)
+    for j, rule in enumerate(scheme.rules):
+        matches[:, j] = rule_mask(rule, columns, n)
+    policy = scheme.hit_policy
+    any_match = matches.any(axis=1)
+    if policy == "score":
+        score = np.zeros(n, dtype=np.float64)
+        for j, rule in enumerate(scheme.rules):  # file order, as the reference sums
+            score[matches[:, j]] += rule.points
+        winner = np.full(n, UNMATCHED, dtype=np.int64)
+        undecided = np.ones(n, dtype=bool)
+        score_column = _Columns(pd.DataFrame({"score": score}))
+        for band in scheme.bands:
+            hit = undecided if band.test is None else undecided & test_mask(band.test, score_column)
+            winner[hit] = band.index
+            undecided &= ~hit
+        return SchemeColumns(scheme, matches, winner, score)
+    if policy == "collect":
+        winner = np.where(any_match, 0, UNMATCHED)
+    elif policy == "unique":
+        count = matches.sum(axis=1)
+        winner = np.where(count == 1, matches.argmax(axis=1), np.where(count == 0, UNMATCHED, CONFLICTED))
+    elif policy == "priority":
+        order = sorted(range(len(scheme.rules)), key=lambda j: (-scheme.rules[j].priority, j))
+        best = np.asarray(order)[matches[:, order].argmax(axis=1)] if order else np.zeros(n, dtype=np.int64)
+        winner = np.where(any_match, best, UNMATCHED)
+    else:
+        winner = np.where(any_match, matches.argmax(axis=1), UNMATCHED)
+    return SchemeColumns(scheme, matches, winner.astype(np.int64))

@@ -1,0 +1,111 @@
+"""Safe YAML reading that keeps every node's location.
+
+We compose (never construct) with PyYAML's SafeLoader, so no Python object is ever built from a
+rule file, and we interpret scalars ourselves with YAML 1.2 core rules: `no`, `on` and `off` stay
+strings (YAML 1.1 would turn an enum value `no` into False) and we know whether a value was quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.errors import Location, Problem
+
+_INT = re.compile(r"^[-+]?[0-9][0-9_]*$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
+_NULL = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A scalar or list as written in a rule file, with where it stands.
+
+    `value` is the YAML 1.2 interpretation (str, int, float, bool, None, or a tuple of Raw for a
+    list); `text` is the characters as written; `quoted` tells `"5"` from `5`.
+    """
+
+    value: Any
+    text: str
+    quoted: bool
+    location: Location
+    key_location: Location | None = field(default=None, compare=False)
+
+    @property
+    def is_list(self) -> bool:
+        return isinstance(self.value, tuple)
+
+
+def node_location(path: str, node: yaml.Node) -> Location:
+    mark = node.start_mark
+    return Location(path, mark.line + 1, mark.column + 1)
+
+
+def scalar_value(node: yaml.ScalarNode) -> Any:
+    text = node.value
+    if node.style:  # quoted or block scalar: always a string
+        return text
+    if text in _NULL:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if _INT.match(text):
+        return int(text.replace("_", ""))
+    if _FLOAT.match(text) and any(ch.isdigit() for ch in text):
+        return float(text.replace("_", ""))
+    return text
+
+
+def raw_from_node(path: str, node: yaml.Node) -> Raw | None:
+    """A Raw for a scalar or a flat list of scalars; None for anything else (a mapping)."""
+    location = node_location(path, node)
+    if isinstance(node, yaml.ScalarNode):
+        return Raw(scalar_value(node), node.value, bool(node.style), location)
+    if isinstance(node, yaml.SequenceNode):
+        items = [raw_from_node(path, item) for item in node.value]
+        if any(item is None or item.is_list for item in items):
+            return None
+        text = "[" + ", ".join(item.text for item in items if item) + "]"
+        return Raw(tuple(items), text, False, location)
+    return None
+
+
+def compose_file(path: Path, display_path: str) -> tuple[yaml.Node | None, list[Problem]]:
+    """Parse one YAML file into a node tree; syntax errors become located problems."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(Location(display_path), "", f"is not UTF-8 text ({exc.reason})",
+                              "save the file as UTF-8")]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = Location(display_path, mark.line + 1, mark.column + 1) if mark else Location(display_path)
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        return None, [Problem(location, "", message, _syntax_hint(text, mark))]
+    except yaml.YAMLError as exc:
+        return None, [Problem(Location(display_path), "", f"YAML error: {exc}")]
+    if node is None:
+        return None, [Problem(Location(display_path), "", "the file is empty")]
+    return node, []
+
+
+def _syntax_hint(text: str, mark: yaml.Mark | None) -> str | None:
+    if mark is None:
+        return None
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if "\t" in line:
+        return "indent with spaces, not tabs"
+    if re.search(r":\s*[<>!]=?\s", line) or re.search(r":\s*\[[^\]]*\.\.", line):
+        return 'put the test in quotes, e.g. ">= 5000000" or "[100..200)"'
+    return "check the indentation and that every ':' is followed by a space"

@@ -23,6 +23,7 @@ from engine.evaluate import (
     evaluate_customer,
     evaluate_file,
 )
+from engine.examples import run_examples
 from engine.literals import format_value
 from engine.loader import display_path, load_rulebook
 from engine.messages import LANGS, t
@@ -106,7 +107,8 @@ def main_options(
 @app.command()
 @handles_errors
 def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
-    """Load and validate the rule files; list every problem with its file:line:col."""
+    """Load and validate the rule files and run their examples on both backends; list every problem
+    with its file:line:col."""
     check_lang(lang)
     rulebook = load_rules(rules, lang, quiet=True)
     table = Table(t(lang, "scheme"), t(lang, "title"), t(lang, "hit_policy"), t(lang, "rules"),
@@ -115,6 +117,13 @@ def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
         table.add_row(scheme.id, scheme.title.get(lang), scheme.hit_policy, str(len(scheme.rules)),
                       ", ".join(scheme.inputs), scheme.path)
     out.print(table)
+    failures = [failure for scheme in rulebook.schemes for backend in BACKENDS
+                for failure in run_examples(scheme, backend)]
+    if failures:
+        err.print(f"[bold red]{t(lang, 'examples_failed', count=len(failures))}[/]")
+        for failure in failures:
+            err.print(f"{failure.location} {failure.describe()}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
     where = f"{display_path(rulebook.directory)}" if rulebook.directory else ""
     out.print(t(lang, "rules_ok", schemes=len(rulebook.schemes), rules=sum(len(s.rules) for s in rulebook.schemes),
                 examples=sum(len(s.examples) for s in rulebook.schemes), where=where))

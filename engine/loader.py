@@ -11,7 +11,7 @@ from engine.literals import ORDERED_TYPES, LiteralError, parse_literal
 from engine.model import Band, Example, Input, Rule, Rulebook, Scheme, Value
 from engine.spec import RuleSpec, SchemeSpec, SpecReader
 from engine.unary import TestSyntaxError, UnaryTest, parse_test
-from engine.yamlnodes import Raw, compose_file
+from engine.yamlnodes import Raw, compose_text
 
 SCHEME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 RULE_ID = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
@@ -61,7 +61,16 @@ def load_rulebook(directory: Path | str) -> Rulebook:
 
 def load_scheme_file(path: Path) -> tuple[Scheme | None, list[Problem]]:
     shown = display_path(path)
-    node, problems = compose_file(path, shown)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(Location(shown), "", f"is not UTF-8 text ({exc.reason})", "save the file as UTF-8")]
+    return compile_scheme(text, shown)
+
+
+def compile_scheme(text: str, shown: str) -> tuple[Scheme | None, list[Problem]]:
+    """Read and check one rule file's text; `shown` is the path used in locations."""
+    node, problems = compose_text(text, shown)
     if node is None:
         return None, problems
     reader = SpecReader(shown)
@@ -76,15 +85,9 @@ def load_scheme_file(path: Path) -> tuple[Scheme | None, list[Problem]]:
 
 def load_scheme_text(text: str, name: str = "<text>.yaml") -> Scheme:
     """Load one scheme from YAML text (tests, the API); raises RuleLoadError."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(name).name
-        path.write_text(text, encoding="utf-8")
-        scheme, problems = load_scheme_file(path)
+    scheme, problems = compile_scheme(text, name)
     if problems or scheme is None:
-        raise RuleLoadError([Problem(p.location.with_path(name), p.key_path, p.message, p.suggestion)
-                             for p in problems])
+        raise RuleLoadError(problems)
     return scheme
 
 
@@ -159,15 +162,15 @@ class _SchemeBuilder:
                 self.problem(rule.location, f"{key}.id",
                              f"rule id '{rule.id}' is used twice (first at line {seen[rule.id].location.line})")
             seen.setdefault(rule.id, rule)
-            if policy == "priority" and rule.priority is None:
+            if self.complete and policy == "priority" and rule.priority is None:
                 self.problem(rule.location, key, "hit_policy priority needs a priority: on every rule",
                              "add priority: 10 (higher wins)")
-            if policy != "priority" and rule.priority is not None:
+            if self.complete and policy != "priority" and rule.priority is not None:
                 self.problem(rule.location, f"{key}.priority", f"priority is ignored under hit_policy {policy}",
                              "remove it, or set hit_policy: priority")
-            if policy == "score" and rule.points is None:
+            if self.complete and policy == "score" and rule.points is None:
                 self.problem(rule.location, key, "hit_policy score needs points: on every rule", "add points: 10")
-            if policy != "score" and rule.points is not None:
+            if self.complete and policy != "score" and rule.points is not None:
                 self.problem(rule.location, f"{key}.points", f"points are ignored under hit_policy {policy}",
                              "remove them, or set hit_policy: score")
             when = self._conditions(rule.when or {}, f"{key}.when")
@@ -202,6 +205,8 @@ class _SchemeBuilder:
 
     def _bands(self) -> tuple[Band, ...]:
         bands = self.spec.bands
+        if not self.complete:
+            return ()
         if self.spec.hit_policy != "score":
             if bands is not None:
                 self.problem(self.spec.location, "bands", "bands are only used with hit_policy score")
@@ -254,6 +259,7 @@ class _SchemeBuilder:
             self.problem(expect_raw.location, f"{key}.expect",
                          f"a list of rules is only expected under hit_policy collect, not {scheme.hit_policy}")
         known = [band.id for band in scheme.bands] if scheme.hit_policy == "score" else list(scheme.rule_ids)
+        known = list(dict.fromkeys(known))
         for outcome in expect:
             if outcome not in known and self.complete:
                 close = difflib.get_close_matches(outcome, known, n=1)

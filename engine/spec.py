@@ -228,7 +228,12 @@ class SpecReader:
                 continue
             value = self._read(hints[key], value_node, sub_path)
             if value is None and not _optional(hints[key]):
-                failed = True
+                # A field with a default falls back to it so the rest of the file is still checked;
+                # the problem is recorded, so the file is rejected all the same.
+                has_default = (fields[key].default is not dataclasses.MISSING
+                               or fields[key].default_factory is not dataclasses.MISSING)
+                failed = failed or not has_default
+                continue
             values[key] = value
         for name, spec_field in fields.items():
             required = spec_field.default is dataclasses.MISSING and spec_field.default_factory is dataclasses.MISSING

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -78,13 +77,8 @@ def raw_from_node(path: str, node: yaml.Node) -> Raw | None:
     return None
 
 
-def compose_file(path: Path, display_path: str) -> tuple[yaml.Node | None, list[Problem]]:
-    """Parse one YAML file into a node tree; syntax errors become located problems."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Problem(Location(display_path), "", f"is not UTF-8 text ({exc.reason})",
-                              "save the file as UTF-8")]
+def compose_text(text: str, display_path: str) -> tuple[yaml.Node | None, list[Problem]]:
+    """Parse YAML text into a node tree; syntax errors become located problems."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

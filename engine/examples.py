@@ -1,0 +1,52 @@
+"""Run a scheme's `examples` on a backend: each is a small test a business user wrote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.coerce import prepare, table_from_records
+from engine.errors import Location
+from engine.evaluate import Backend, evaluate_prepared
+from engine.literals import format_value
+from engine.model import Example, Scheme
+from engine.results import SchemeResult
+
+
+@dataclass(frozen=True)
+class ExampleFailure:
+    scheme: Scheme
+    example: Example
+    backend: Backend
+    actual: SchemeResult
+
+    @property
+    def location(self) -> Location:
+        return self.example.location
+
+    def describe(self) -> str:
+        given = ", ".join(f"{name}={format_value(self.scheme.inputs[name].type, value)}"
+                          for name, value in self.example.given.items())
+        expected = "|".join(self.example.expect) or "(no match)"
+        actual = self.actual.display or "(no match)"
+        text = f"example {{{given}}} expects {expected}, but the {self.backend} backend gives {actual}"
+        if self.example.score is not None and self.actual.score != self.example.score:
+            text += f" (score {format_value('number', self.actual.score)}, " \
+                    f"expected {format_value('number', self.example.score)})"
+        return text
+
+
+def run_examples(scheme: Scheme, backend: Backend) -> list[ExampleFailure]:
+    if not scheme.examples:
+        return []
+    # Examples hold typed values; write them as cells so they take the same path as a file.
+    records = [{name: format_value(scheme.inputs[name].type, value) if value is not None else None
+                for name, value in example.given.items()} for example in scheme.examples]
+    prepared = prepare(table_from_records(records), [scheme], None)
+    columns = evaluate_prepared(prepared, [scheme], backend)[scheme.id]
+    failures = []
+    for row, example in enumerate(scheme.examples):
+        actual = columns.result(row)
+        wrong_score = example.score is not None and actual.score != example.score
+        if actual.outcome != example.expect or actual.status == "conflict" or wrong_score:
+            failures.append(ExampleFailure(scheme, example, backend, actual))
+    return failures

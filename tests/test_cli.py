@@ -1,0 +1,177 @@
+"""The CLI as a user meets it: output, exit codes, files written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from tests.conftest import BANK
+
+runner = CliRunner()
+
+CUSTOMERS = """id,assets,credit_score,statements
+c1,6000000,800,complete
+c2,5000000,749,complete
+c3,abc,700,partial
+c4,1000000,,partial
+c5,999999.99,600,none
+c6,2000000,700.5,unknown
+c7,,,
+"""
+
+
+@pytest.fixture
+def bank_rules(rules_dir) -> Path:
+    return rules_dir({"bank_tier.yaml": BANK})
+
+
+@pytest.fixture
+def customers(tmp_path: Path) -> Path:
+    path = tmp_path / "customers.csv"
+    path.write_text(CUSTOMERS, encoding="utf-8")
+    return path
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_check_clean_rules(bank_rules):
+    result = run("check", "--rules", str(bank_rules))
+    assert result.exit_code == 0, result.output
+    assert "规则检查通过:1 个方案,3 条规则,2 个示例" in result.output
+    assert "bank_tier" in result.output
+
+
+def test_check_lists_every_problem_and_exits_1(rules_dir):
+    folder = rules_dir({"bank_tier.yaml": BANK.replace('assets: ">= 5000000"', 'asets: ">= 5000000"')
+                        .replace("hit_policy: first", "hit_policy: frist")})
+    result = run("check", "--rules", str(folder), "--lang", "en")
+    assert result.exit_code == 1
+    assert "2 problem(s) in the rule files" in result.output
+    assert "bank_tier.yaml:3:13 hit_policy: 'frist' is not one of" in result.output
+    assert "bank_tier.yaml:11:12 rules[0].when.asets: unknown input 'asets' (did you mean 'assets'?)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_runs_the_examples_on_both_backends(rules_dir):
+    folder = rules_dir({"bank_tier.yaml": BANK.replace("    expect: B", "    expect: D")})
+    result = run("check", "--rules", str(folder), "--lang", "en")
+    assert result.exit_code == 1
+    assert "2 example result(s) disagree with the rules" in result.output
+    for backend in ("vectorized", "durable"):
+        assert (f"bank_tier.yaml:22:13 example {{assets=4999999.99, credit_score=800, statements=partial}} "
+                f"expects D, but the {backend} backend gives B") in result.output
+
+
+def test_evaluate_file_writes_results_and_rejects(bank_rules, customers, tmp_path):
+    out = tmp_path / "out" / "result.csv"
+    result = run("evaluate", str(customers), "--rules", str(bank_rules), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(table.columns) == ["id", "bank_tier", "bank_tier.label"]
+    assert table.to_dict("list") == {
+        "id": ["c1", "c2", "c4", "c5", "c7"],
+        "bank_tier": ["A", "D", "B", "D", "D"],  # c2: 5,000,000 is outside [1000000..5000000)
+        "bank_tier.label": ["A类客户", "D类客户", "B类客户", "D类客户", "D类客户"],
+    }
+    rejects = pd.read_csv(out.with_name("result.rejects.csv"), dtype=str, encoding="utf-8-sig")
+    assert rejects.to_dict("records") == [
+        {"row": "4", "id": "c3", "column": "assets", "value": "abc", "reason": "not a number"},
+        {"row": "7", "id": "c6", "column": "credit_score; statements", "value": "700.5; unknown",
+         "reason": "not a whole number; not one of the listed values"},
+    ]
+    assert len(table) + len(rejects) == 7
+    assert "7 行输入:5 行已评估,2 行拒收" in result.output
+    assert "A类客户" in result.output and "60.0%" in result.output
+
+
+@pytest.mark.parametrize("backend", ["vectorized", "durable"])
+def test_both_backends_write_the_same_file(bank_rules, customers, tmp_path, backend):
+    out = tmp_path / f"{backend}.csv"
+    assert run("evaluate", str(customers), "--rules", str(bank_rules), "-o", str(out), "--backend",
+               backend).exit_code == 0
+    assert pd.read_csv(out, dtype=str)["bank_tier"].tolist() == ["A", "D", "B", "D", "D"]
+
+
+def test_scheme_missing_columns_is_skipped_or_an_error(rules_dir, customers, tmp_path):
+    other = BANK.replace("bank_tier", "needs_income").replace("assets", "income")
+    folder = rules_dir({"bank_tier.yaml": BANK, "income.yaml": other})
+    result = run("evaluate", str(customers), "--rules", str(folder), "-o", str(tmp_path / "o.csv"), "--lang", "en")
+    assert result.exit_code == 0
+    assert "Skipped scheme needs_income: the file has no column income" in result.output
+    result = run("evaluate", str(customers), "--rules", str(folder), "--scheme", "needs_income",
+                 "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 2
+    assert "lacks inputs of the requested schemes: needs_income needs income" in result.output
+    result = run("evaluate", str(customers), "--rules", str(folder), "--scheme", "nope")
+    assert result.exit_code == 2 and "unknown scheme nope" in result.output
+
+
+def test_evaluate_one_customer(bank_rules):
+    customer = json.dumps({"assets": 6000000, "credit_score": 800, "statements": "complete"})
+    result = run("evaluate", "--rules", str(bank_rules), "--customer", customer, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "│ bank_tier │ A      │ Grade A │ A, B, D" not in result.output  # B needs assets < 5,000,000
+    assert "│ bank_tier │ A      │ Grade A │ A, D          │" in result.output
+
+
+def test_evaluate_one_customer_with_a_bad_value(bank_rules):
+    result = run("evaluate", "--rules", str(bank_rules), "--customer", '{"assets": "lots"}')
+    assert result.exit_code == 2
+    assert "assets = lots (not a number)" in result.output
+    result = run("evaluate", "--rules", str(bank_rules), "--customer", "{assets: 1}")
+    assert result.exit_code == 2 and "--customer is not valid JSON" in result.output
+
+
+def test_usage_errors(bank_rules, customers, tmp_path):
+    assert run("evaluate", "--rules", str(bank_rules)).exit_code == 2
+    result = run("evaluate", str(tmp_path / "none.csv"), "--rules", str(bank_rules))
+    assert result.exit_code == 2 and "no such file" in result.output
+    result = run("evaluate", str(customers), "--rules", str(bank_rules), "--backend", "fast")
+    assert result.exit_code == 2 and "--backend must be one of vectorized, durable" in result.output
+    result = run("evaluate", str(customers), "--rules", str(bank_rules), "--id-column", "客户号")
+    assert result.exit_code == 2 and "no column '客户号' for --id-column" in result.output
+
+
+def test_duplicate_header_is_an_error(bank_rules, tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("id,assets,assets,credit_score,statements\n1,1,2,3,none\n", encoding="utf-8")
+    result = run("evaluate", str(path), "--rules", str(bank_rules))
+    assert result.exit_code == 2 and "names a column more than once: assets" in result.output
+
+
+def test_no_id_column_uses_row_numbers(bank_rules, tmp_path):
+    path = tmp_path / "noid.csv"
+    path.write_text("assets,credit_score,statements\n6000000,800,complete\nx,1,none\n", encoding="utf-8-sig")
+    out = tmp_path / "o.csv"
+    assert run("evaluate", str(path), "--rules", str(bank_rules), "-o", str(out)).exit_code == 0
+    assert pd.read_csv(out, dtype=str).to_dict("list")["row"] == ["2"]
+
+
+def test_internal_errors_hide_the_traceback_unless_debug(bank_rules, customers, monkeypatch):
+    import engine.evaluate
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(engine.evaluate, "evaluate_frame", broken)
+    result = run("evaluate", str(customers), "--rules", str(bank_rules), "--lang", "en")
+    assert result.exit_code == 70
+    assert "kece internal error: ZeroDivisionError: boom. Run again with --debug" in result.output
+    assert "Traceback" not in result.output
+    result = run("--debug", "evaluate", str(customers), "--rules", str(bank_rules))
+    assert isinstance(result.exception, ZeroDivisionError)
+
+
+def test_schema_command_matches_the_shipped_schema():
+    shipped = Path(__file__).resolve().parent.parent / "docs" / "kece-rules.schema.json"
+    result = run("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == json.loads(shipped.read_text(encoding="utf-8")), \
+        "docs/kece-rules.schema.json is stale: run `make schema`"

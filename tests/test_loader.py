@@ -1,0 +1,120 @@
+"""Rule files: what loads, and every mistake reported at once with file:line:col and a suggestion."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import RuleLoadError
+from engine.loader import load_rulebook, load_scheme_text
+from tests.conftest import BANK
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(RuleLoadError) as info:
+        load_scheme_text(text, "rules/x.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+def test_bank_example_loads():
+    scheme = load_scheme_text(BANK)
+    assert scheme.id == "bank_tier"
+    assert scheme.rule_ids == ("A", "B", "D")
+    assert [e.expect for e in scheme.examples] == [("A",), ("B",)]
+    assert scheme.inputs["statements"].values == ("complete", "partial", "none")
+
+
+def broken(line: str, replacement: str) -> str:
+    assert line in BANK, line
+    return BANK.replace(line, replacement, 1)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (broken('assets: ">= 5000000"', 'asets: ">= 5000000"'),
+     "rules/x.yaml:11:12 rules[0].when.asets: unknown input 'asets' (did you mean 'assets'?)"),
+    (broken('credit_score: ">= 750"', 'credit_score: ">= abc"'),
+     "rules/x.yaml:11:48 rules[0].when.credit_score: '>= abc': 'abc' is not a whole number"),
+    (broken("statements: complete}", "statements: complet}"),
+     "rules/x.yaml:11:70 rules[0].when.statements: 'complet': 'complet' is not one of the values "
+     "(did you mean 'complete'?)"),
+    (broken("hit_policy: first", "hit_policy: frist"),
+     "rules/x.yaml:3:13 hit_policy: 'frist' is not one of unique, first, priority, collect, score "
+     "(did you mean 'first'?)"),
+    (broken("  - id: B\n", "  - id: A\n"),
+     "rules/x.yaml:12:5 rules[1].id: rule id 'A' is used twice (first at line 9)"),
+    (broken("    expect: A", "    expect: Z"),
+     "rules/x.yaml:20:13 examples[0].expect: there is no rule 'Z' (known: A, B, D)"),
+    (broken("hit_policy: first", "hit_policy: first\ncolour: red"),
+     "rules/x.yaml:4:1 colour: unknown key 'colour'"),
+    (broken("hit_policy: first", "hit_policy: first\nhit_policy: unique"),
+     "rules/x.yaml:4:1 hit_policy: duplicate key 'hit_policy' (first at line 3)"),
+    (broken('"[1000000..5000000)"', '"[5000000..1000000)"'),
+     "rules/x.yaml:14:20 rules[1].when.assets: '[5000000..1000000)': the range [5000000..1000000) contains no value"),
+    (broken('"[1000000..5000000)"', '"< partial"'), "'< partial': 'partial' is not a number"),
+    (broken("statements: [complete, partial]", 'statements: "> complete"'),
+     "'>' needs a number or date input; 'statements' is enum"),
+    (broken("label: {zh: B类客户, en: Grade B}", "label: {zh: B类客户}"),
+     "rules/x.yaml:13:12 rules[1].label: missing required key 'en'"),
+    (broken("{type: enum, values: [complete, partial, none]}", "{type: enum}"),
+     "inputs.statements: an enum input needs a non-empty list of values"),
+    (broken("given: {assets: 5000000,", "given: {assets: lots,"),
+     "rules/x.yaml:19:21 examples[0].given.assets: 'lots' is not a number"),
+    (broken('assets: ">= 5000000"', "assets: >= 5000000"),
+     "rules/x.yaml:11:20 YAML syntax error: found character '>' that cannot start any token (put the test in quotes"),
+])
+def test_problem_is_located(text: str, expected: str):
+    assert any(expected in p for p in problems_of(text)), problems_of(text)
+
+
+def test_every_problem_of_every_file_is_reported_together(rules_dir):
+    folder = rules_dir({
+        "a.yaml": broken('assets: ">= 5000000"', 'asets: ">= 5000000"'),
+        "b.yaml": broken("hit_policy: first", "hit_policy: frist").replace("bank_tier", "other"),
+        "c.yaml": BANK,
+        "d.yaml": BANK,
+    })
+    with pytest.raises(RuleLoadError) as info:
+        load_rulebook(folder)
+    text = str(info.value)
+    assert "a.yaml:11:12" in text and "b.yaml:3:13" in text
+    assert "scheme id 'bank_tier' is also used by" in text
+    assert len(info.value.problems) == 3
+
+
+def test_yaml_11_booleans_stay_text():
+    text = BANK.replace("values: [complete, partial, none]", "values: [yes, no, on, off]").replace(
+        "statements: complete}", "statements: no}").replace("[complete, partial]", "[yes, off]").replace(
+        "statements: complete}\n", "statements: no}\n").replace("statements: partial}", "statements: off}")
+    scheme = load_scheme_text(text)
+    assert scheme.inputs["statements"].values == ("yes", "no", "on", "off")
+    assert scheme.rules[0].when[2].members == frozenset({"no"})
+
+
+def test_missing_keyword_that_is_also_a_value_is_ambiguous():
+    text = BANK.replace("[complete, partial, none]", "[complete, partial, missing]").replace(
+        "statements: complete}", "statements: missing}")
+    (problem,) = problems_of(text)
+    assert "'missing' is both a value of 'statements' and the keyword for an empty cell" in problem
+    assert 'write "= missing" for the value, or "is missing" for an empty cell' in problem
+
+
+def test_priority_and_score_fields_are_checked_against_the_policy():
+    text = BANK.replace("hit_policy: first", "hit_policy: priority")
+    assert sum("needs a priority" in p for p in problems_of(text)) == 3
+    text = BANK.replace("hit_policy: first", "hit_policy: score")
+    found = problems_of(text)
+    assert any("needs bands" in p for p in found) and sum("needs points" in p for p in found) == 3
+
+
+def test_not_a_folder_and_empty_folder(tmp_path):
+    with pytest.raises(RuleLoadError, match="is not a folder"):
+        load_rulebook(tmp_path / "nope")
+    with pytest.raises(RuleLoadError) as info:
+        load_rulebook(tmp_path)
+    assert "contains no .yaml rule files" in str(info.value)
+
+
+def test_yaml_tags_are_not_constructed():
+    # A safe loader never builds Python objects; a tag is just an unknown value here.
+    text = BANK.replace("title: {zh: 银行客户等级, en: Bank customer grade}",
+                        "title: !!python/object/apply:os.system [echo hacked]")
+    assert any("title" in p for p in problems_of(text))

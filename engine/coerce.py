@@ -44,10 +44,13 @@ def coerce_column(text: pd.Series, decl: Input) -> tuple[pd.Series, pd.Series]:
             numbers = numbers.mask(fractional)
         typed = numbers
     elif kind == "date":
-        parts = text.str.extract(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$").astype("float64")
-        parts.columns = ["year", "month", "day"]
-        stamps = pd.to_datetime(parts, errors="coerce")
-        typed = ((stamps - pd.Timestamp(EPOCH)) // pd.Timedelta(days=1)).astype("float64")
+        typed = _days(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"))
+        # Other separators and unpadded months (2024/6/3) take the slower, general path.
+        other = typed.isna() & ~empty
+        if other.any():
+            parts = text[other].str.extract(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$").astype("float64")
+            parts.columns = ["year", "month", "day"]
+            typed[other] = _days(pd.to_datetime(parts, errors="coerce"))
         bad = ~empty & typed.isna()
     elif kind == "boolean":
         lowered = text.str.lower()
@@ -78,6 +81,10 @@ def coerce_column(text: pd.Series, decl: Input) -> tuple[pd.Series, pd.Series]:
                                f"{format_value(kind, bound)}"
             typed = typed.mask(outside)
     return typed, reasons
+
+
+def _days(stamps: pd.Series) -> pd.Series:
+    return ((stamps - pd.Timestamp(EPOCH)) // pd.Timedelta(days=1)).astype("float64")
 
 
 @dataclass

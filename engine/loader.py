@@ -10,7 +10,7 @@ from engine.errors import Location, Problem, RuleLoadError
 from engine.literals import ORDERED_TYPES, LiteralError, parse_literal
 from engine.model import Band, Example, Input, Rule, Rulebook, Scheme, Value
 from engine.spec import RuleSpec, SchemeSpec, SpecReader
-from engine.unary import TestSyntaxError, UnaryTest, parse_test
+from engine.unary import UnaryTest, UnaryTestError, parse_test
 from engine.yamlnodes import Raw, compose_text
 
 SCHEME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -199,7 +199,7 @@ class _SchemeBuilder:
                 continue
             try:
                 tests.append(parse_test(name, decl.type, raw, decl.values))
-            except TestSyntaxError as exc:
+            except UnaryTestError as exc:
                 self.problem(raw.location, f"{key}.{name}", f"{raw.text!r}: {exc.message}", exc.suggestion)
         return tuple(tests)
 
@@ -226,7 +226,7 @@ class _SchemeBuilder:
             if band.when is not None:
                 try:
                     test = parse_test("score", "number", band.when, None)
-                except TestSyntaxError as exc:
+                except UnaryTestError as exc:
                     self.problem(band.when.location, f"{key}.when", f"{band.when.text!r}: {exc.message}",
                                  exc.suggestion)
             result.append(Band(band.id, index, band.label, test, band.location))

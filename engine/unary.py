@@ -64,25 +64,25 @@ class UnaryTest:
         return self.text
 
 
-class TestSyntaxError(Exception):
+class UnaryTestError(Exception):
     def __init__(self, message: str, suggestion: str | None = None) -> None:
         super().__init__(message)
         self.message, self.suggestion = message, suggestion
 
 
 def parse_test(name: str, input_type: str, raw: Raw, values: tuple[str, ...] | None) -> UnaryTest:
-    """Parse one `when` cell for input `name`; raises TestSyntaxError with a plain message."""
+    """Parse one `when` cell for input `name`; raises UnaryTestError with a plain message."""
     ordered = input_type in ORDERED_TYPES
     if raw.is_list:
         items = [item.text for item in raw.value]
         return _membership(name, input_type, raw.text, items, values, negated=False)
     text = raw.text.strip()
     if raw.value is None or text == "":
-        raise TestSyntaxError("the test is empty", "write a test such as \">= 10\", or missing")
+        raise UnaryTestError("the test is empty", "write a test such as \">= 10\", or missing")
     keyword = KEYWORDS.get(re.sub(r"\s+", " ", text.lower()))
     if keyword:
         if values and text in values:
-            raise TestSyntaxError(f"'{text}' is both a value of '{name}' and the keyword for an empty cell",
+            raise UnaryTestError(f"'{text}' is both a value of '{name}' and the keyword for an empty cell",
                                   f"write \"= {text}\" for the value, or \"is {keyword}\" for an empty cell")
         if keyword == "missing":
             return UnaryTest(name, input_type, text, True)
@@ -94,13 +94,13 @@ def parse_test(name: str, input_type: str, raw: Raw, values: tuple[str, ...] | N
         return _membership(name, input_type, text, items, values, negated=match.group(1).lower() != "in")
     if match := _RANGE.match(text):
         if not ordered:
-            raise TestSyntaxError(f"a range needs a number or date input; '{name}' is {input_type}",
+            raise UnaryTestError(f"a range needs a number or date input; '{name}' is {input_type}",
                                   "list the values instead, e.g. [a, b]")
         lo = _literal(input_type, match.group(2), values)
         hi = _literal(input_type, match.group(3), values)
         lo_closed, hi_closed = match.group(1) == "[", match.group(4) == "]"
         if lo > hi or (lo == hi and not (lo_closed and hi_closed)):
-            raise TestSyntaxError(f"the range {text} contains no value", "put the smaller bound first")
+            raise UnaryTestError(f"the range {text} contains no value", "put the smaller bound first")
         return UnaryTest(name, input_type, text, False, intervals=(Interval(lo, lo_closed, hi, hi_closed),))
     if match := _COMPARISON.match(text):
         operator = _OPERATORS.get(match.group(1), match.group(1))
@@ -110,7 +110,7 @@ def parse_test(name: str, input_type: str, raw: Raw, values: tuple[str, ...] | N
         if operator == "!=":
             return _membership(name, input_type, text, [match.group(2)], values, negated=True)
         if not ordered:
-            raise TestSyntaxError(f"'{operator}' needs a number or date input; '{name}' is {input_type}",
+            raise UnaryTestError(f"'{operator}' needs a number or date input; '{name}' is {input_type}",
                                   f"use = or != or a list of values for {input_type} inputs")
         interval = {
             ">=": Interval(value, True, None, False), ">": Interval(value, False, None, False),
@@ -118,14 +118,14 @@ def parse_test(name: str, input_type: str, raw: Raw, values: tuple[str, ...] | N
         }[operator]
         return UnaryTest(name, input_type, text, False, intervals=(interval,))
     if ordered and re.match(r"^[\[\(\]]", text):
-        raise TestSyntaxError(f"cannot read the range '{text}'", "write it like [100..200) or (0..1]")
+        raise UnaryTestError(f"cannot read the range '{text}'", "write it like [100..200) or (0..1]")
     return _membership(name, input_type, text, [text], values, negated=False)
 
 
 def _membership(name: str, input_type: str, text: str, items: list[str], values: tuple[str, ...] | None,
                 negated: bool) -> UnaryTest:
     if not items:
-        raise TestSyntaxError("the list is empty", "list at least one value, e.g. [a, b]")
+        raise UnaryTestError("the list is empty", "list at least one value, e.g. [a, b]")
     parsed = [_literal(input_type, item, values) for item in items]
     if input_type not in ORDERED_TYPES:
         return UnaryTest(name, input_type, text, False, members=frozenset(parsed), negated=negated)
@@ -144,7 +144,7 @@ def _literal(input_type: str, text: str, values: tuple[str, ...] | None) -> floa
         suggestion = value.suggestion
         if input_type not in ORDERED_TYPES and re.match(r"^\s*(<|>)", text):
             suggestion = f"comparisons need a number or date; this input expects {TYPE_NAMES[input_type]}"
-        raise TestSyntaxError(value.message, suggestion)
+        raise UnaryTestError(value.message, suggestion)
     return value
 
 

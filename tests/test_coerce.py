@@ -1,0 +1,48 @@
+"""How cells are read: every value either becomes a typed value or a reject with a reason."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from engine.coerce import coerce_column
+from engine.model import Input
+
+
+def decl(kind: str, values=None, lo=None, hi=None) -> Input:
+    return Input("x", kind, None, None, values, lo, hi, None)
+
+
+def read(kind: str, cells: list, **options) -> list:
+    typed, reasons = coerce_column(pd.Series(cells, dtype=object), decl(kind, **options))
+    out = []
+    for value, reason in zip(typed.tolist(), reasons.tolist(), strict=True):
+        if reason:
+            out.append(("reject", reason))
+        elif value is None or (isinstance(value, float) and math.isnan(value)):
+            out.append(None)
+        else:
+            out.append(value)
+    return out
+
+
+@pytest.mark.parametrize(("kind", "cells", "expected", "options"), [
+    ("number", ["1", " 2.5 ", "-3e2", "", None, "abc", "inf", "1_000"],
+     [1.0, 2.5, -300.0, None, None, ("reject", "not a number"), ("reject", "not a number"), 1000.0], {}),
+    ("integer", ["7", "7.0", "7.5", "x"],
+     [7.0, 7.0, ("reject", "not a whole number"), ("reject", "not a whole number")], {}),
+    ("boolean", ["true", "FALSE", "是", "否", "yes", "0", "maybe", ""],
+     [True, False, True, False, True, False, ("reject", "not true or false"), None], {}),
+    ("date", ["2024-06-30", "2024/6/3", "2024.06.03", "2024-02-30", "30/06/2024", ""],
+     [19904.0, 19877.0, 19877.0, ("reject", "not a date (YYYY-MM-DD)"), ("reject", "not a date (YYYY-MM-DD)"), None],
+     {}),
+    ("enum", ["a", " b ", "c", ""], ["a", "b", ("reject", "not one of the listed values"), None],
+     {"values": ("a", "b")}),
+    ("string", ["上海", "  ", "x"], ["上海", None, "x"], {}),
+    ("number", ["-1", "0", "100", "101"],
+     [("reject", "below the minimum 0"), 0.0, 100.0, ("reject", "above the maximum 100")], {"lo": 0, "hi": 100}),
+])
+def test_cells_are_read_or_rejected(kind, cells, expected, options):
+    assert read(kind, cells, **options) == expected

@@ -27,6 +27,7 @@ demo: $(STAMP)
 	@find kece-out/demo -type f | sort | sed 's/^/  /'
 
 test: $(STAMP)
+	$(BIN)/ruff check engine cli.py tests bench data
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -300,16 +300,16 @@ def json_schema() -> dict[str, Any]:
 
 def _schema_for(annotation: Any, defs: dict[str, Any], meta: dict[str, Any] | None = None) -> dict[str, Any]:
     meta = meta or {}
-    if "schema" in meta:
-        override = meta["schema"]
-        if typing.get_origin(annotation) is dict:
-            return {"type": "object", "additionalProperties": override}
-        if typing.get_origin(annotation) is tuple:
-            return {"type": "array", "items": {"type": "object", "additionalProperties": override}}
-        return dict(override)
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (Union, types.UnionType):
         return _schema_for(next(a for a in args if a is not type(None)), defs, meta)
+    if "schema" in meta:
+        override = meta["schema"]
+        if origin is dict:
+            return {"type": "object", "additionalProperties": override}
+        if origin is tuple:
+            return {"type": "array", "items": {"type": "object", "additionalProperties": override}}
+        return dict(override)
     if dataclasses.is_dataclass(annotation):
         name = annotation.__name__
         if name not in defs:

@@ -175,3 +175,10 @@ def test_schema_command_matches_the_shipped_schema():
     assert result.exit_code == 0
     assert json.loads(result.output) == json.loads(shipped.read_text(encoding="utf-8")), \
         "docs/kece-rules.schema.json is stale: run `make schema`"
+
+
+def test_output_files_are_written_whole_with_normal_permissions(bank_rules, customers, tmp_path):
+    out = tmp_path / "o.csv"
+    assert run("evaluate", str(customers), "--rules", str(bank_rules), "-o", str(out)).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp files left
+    assert out.stat().st_mode & 0o644 == 0o644

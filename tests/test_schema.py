@@ -1,0 +1,36 @@
+"""The shipped JSON Schema accepts every valid rule file and catches what editors should flag."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from engine.bundled import bundled_dir
+from engine.spec import json_schema
+from tests.conftest import BANK, REPO
+
+SCHEMA = json.loads((REPO / "docs" / "kece-rules.schema.json").read_text(encoding="utf-8"))
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+def test_shipped_schema_is_current_and_valid():
+    assert SCHEMA == json_schema(), "docs/kece-rules.schema.json is stale: run `make schema`"
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("path", sorted(bundled_dir("rules").glob("*.yaml")), ids=lambda p: p.name)
+def test_bundled_packs_validate(path):
+    assert [e.message for e in VALIDATOR.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))] == []
+
+
+def test_example_validates_and_mistakes_are_flagged():
+    document = yaml.safe_load(BANK)
+    assert list(VALIDATOR.iter_errors(document)) == []
+    document["rules"][0]["colour"] = "red"
+    document["hit_policy"] = "frist"
+    messages = sorted(e.message for e in VALIDATOR.iter_errors(document))
+    assert any("'colour' was unexpected" in m for m in messages)
+    assert any("'frist' is not one of" in m for m in messages)

@@ -112,10 +112,12 @@ def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
     check_lang(lang)
     rulebook = load_rules(rules, lang, quiet=True)
     table = Table(t(lang, "scheme"), t(lang, "title"), t(lang, "hit_policy"), t(lang, "rules"),
-                  t(lang, "inputs"), t(lang, "file"))
+                  t(lang, "inputs"), t(lang, "examples"), t(lang, "file"))
+    for column in (table.columns[0], table.columns[-1]):
+        column.overflow = "fold"  # ids and paths are to be copied, never cut short
     for scheme in rulebook.schemes:
         table.add_row(scheme.id, scheme.title.get(lang), scheme.hit_policy, str(len(scheme.rules)),
-                      ", ".join(scheme.inputs), scheme.path)
+                      str(len(scheme.inputs)), str(len(scheme.examples)), scheme.path)
     out.print(table)
     failures = [failure for scheme in rulebook.schemes for backend in BACKENDS
                 for failure in run_examples(scheme, backend)]

@@ -99,16 +99,15 @@ class Prepared:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def frame(self, scheme: Scheme) -> pd.DataFrame:
-        return pd.DataFrame({name: self.columns[column_key(decl)] for name, decl in scheme.inputs.items()},
-                            index=pd.RangeIndex(len(self.ids)))
+    def frame(self, scheme: Scheme) -> dict[str, pd.Series]:
+        """The scheme's typed input columns by input name (a dict: no DataFrame copy)."""
+        return {name: self.columns[column_key(decl)] for name, decl in scheme.inputs.items()}
 
     def records(self, scheme: Scheme) -> list[dict[str, Value]]:
         """Row-wise typed values (missing values left out), for the durable and reference paths."""
-        frame = self.frame(scheme)
         converters = {name: _python_value(decl) for name, decl in scheme.inputs.items()}
-        out: list[dict[str, Value]] = [{} for _ in range(len(frame))]
-        for name, column in frame.items():
+        out: list[dict[str, Value]] = [{} for _ in range(len(self))]
+        for name, column in self.frame(scheme).items():
             convert = converters[name]
             for record, value in zip(out, column.tolist(), strict=True):
                 if value is not None and not (isinstance(value, float) and math.isnan(value)):

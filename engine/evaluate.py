@@ -170,7 +170,7 @@ def display_label(scheme: Scheme, display: str, lang: str) -> str:
 def summarize(col: SchemeColumns) -> SchemeSummary:
     scheme = col.scheme
     if scheme.hit_policy == "collect":
-        per_rule = col.matches.sum(axis=0)
+        per_rule = col.rule_masks.sum(axis=1)
         counts = {rule.id: int(per_rule[rule.index]) for rule in scheme.rules}
     else:
         outcomes = scheme.bands if scheme.hit_policy == "score" else scheme.rules

@@ -3,6 +3,7 @@ over customers. Hit policies are applied to the (customers x rules) match matrix
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -20,12 +21,14 @@ UNMATCHED, CONFLICTED = -1, -2
 class SchemeColumns:
     """A scheme's results for many customers, column-wise.
 
-    `winner` indexes the rules (bands under score); -1 is unmatched, -2 a conflict. Under collect
-    the outcome is every matching rule and `winner` is 0 where anything matched.
+    `rule_masks[j]` holds which customers rule j matches (one contiguous row per rule, so the
+    hit policies combine whole rows). `winner` indexes the rules (bands under score); -1 is
+    unmatched, -2 a conflict. Under collect the outcome is every matching rule and `winner` is 0
+    where anything matched.
     """
 
     scheme: Scheme
-    matches: np.ndarray
+    rule_masks: np.ndarray
     winner: np.ndarray
     score: np.ndarray | None = None
 
@@ -42,19 +45,14 @@ class SchemeColumns:
         return table[self.winner]
 
     def _collect_display(self) -> np.ndarray:
-        if len(self.winner) == 0:
-            return np.empty(0, dtype=object)
-        combos, inverse = np.unique(self.matches, axis=0, return_inverse=True)
+        # Label each distinct combination of matching rules once, then spread the labels.
+        combos, inverse = np.unique(self.rule_masks.T, axis=0, return_inverse=True)
         ids = np.array(self.scheme.rule_ids, dtype=object)
-        texts = np.array(["|".join(ids[combo]) for combo in combos], dtype=object)
-        return texts[inverse.reshape(-1)]
-
-    def status(self) -> np.ndarray:
-        return np.where(self.winner == CONFLICTED, "conflict", np.where(self.winner == UNMATCHED, "unmatched",
-                                                                        "matched"))
+        texts = np.array(["|".join(ids[combo]) for combo in combos] or [""], dtype=object)
+        return texts[inverse.reshape(-1)] if len(self.winner) else np.empty(0, dtype=object)
 
     def result(self, row: int) -> SchemeResult:
-        matched = tuple(np.array(self.scheme.rule_ids, dtype=object)[self.matches[row]])
+        matched = tuple(np.array(self.scheme.rule_ids, dtype=object)[self.rule_masks[:, row]])
         score = float(self.score[row]) if self.score is not None else None
         winner = int(self.winner[row])
         if winner == CONFLICTED:
@@ -68,29 +66,29 @@ class SchemeColumns:
     def from_results(cls, scheme: Scheme, results: list[SchemeResult]) -> SchemeColumns:
         """Column-wise form of row-wise results (the durable backend's output)."""
         index = {rule_id: i for i, rule_id in enumerate(scheme.rule_ids)}
-        matches = np.zeros((len(results), len(scheme.rules)), dtype=bool)
+        rule_masks = np.zeros((len(scheme.rules), len(results)), dtype=bool)
         winner = np.full(len(results), UNMATCHED, dtype=np.int64)
         outcome_index = ({b.id: b.index for b in scheme.bands} if scheme.hit_policy == "score" else index)
         for row, result in enumerate(results):
-            matches[row, [index[r] for r in result.matched]] = True
+            rule_masks[[index[r] for r in result.matched], row] = True
             if result.status == "conflict":
                 winner[row] = CONFLICTED
             elif result.status == "matched":
                 winner[row] = 0 if scheme.hit_policy == "collect" else outcome_index[result.outcome[0]]
         score = (np.array([r.score for r in results], dtype=np.float64) if scheme.hit_policy == "score" else None)
-        return cls(scheme, matches, winner, score)
+        return cls(scheme, rule_masks, winner, score)
 
 
 class _Columns:
-    """Per-input numpy views of a typed frame, made once and shared by every test on the input."""
+    """Per-input numpy views of typed columns, made once and shared by every test on the input."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
+    def __init__(self, columns: Mapping[str, pd.Series]) -> None:
+        self.columns = columns
         self._cache: dict[str, tuple[np.ndarray, list | None]] = {}
 
     def get(self, name: str) -> tuple[np.ndarray, list | None]:
         if name not in self._cache:
-            column = self.frame[name]
+            column = self.columns[name]
             if isinstance(column.dtype, pd.CategoricalDtype):
                 self._cache[name] = (column.cat.codes.to_numpy(), list(column.cat.categories))
             else:
@@ -136,36 +134,32 @@ def rule_mask(rule: Rule, columns: _Columns, n: int) -> np.ndarray:
     return mask
 
 
-def evaluate_frame(scheme: Scheme, frame: pd.DataFrame) -> SchemeColumns:
-    """Evaluate every customer (row of a typed frame) against one scheme."""
-    n = len(frame)
-    columns = _Columns(frame)
-    matches = np.empty((n, len(scheme.rules)), dtype=bool)
+def evaluate_frame(scheme: Scheme, columns: Mapping[str, pd.Series]) -> SchemeColumns:
+    """Evaluate every customer (row of the typed columns) against one scheme."""
+    n = len(next(iter(columns.values()))) if len(columns) else 0
+    view = _Columns(columns)
+    rule_masks = np.empty((len(scheme.rules), n), dtype=bool)
     for j, rule in enumerate(scheme.rules):
-        matches[:, j] = rule_mask(rule, columns, n)
+        rule_masks[j] = rule_mask(rule, view, n)
+    masks = list(rule_masks)
     policy = scheme.hit_policy
-    any_match = matches.any(axis=1)
     if policy == "score":
         score = np.zeros(n, dtype=np.float64)
         for j, rule in enumerate(scheme.rules):  # file order, as the reference sums
-            score[matches[:, j]] += rule.points
-        winner = np.full(n, UNMATCHED, dtype=np.int64)
-        undecided = np.ones(n, dtype=bool)
-        score_column = _Columns(pd.DataFrame({"score": score}))
-        for band in scheme.bands:
-            hit = undecided if band.test is None else undecided & test_mask(band.test, score_column)
-            winner[hit] = band.index
-            undecided &= ~hit
-        return SchemeColumns(scheme, matches, winner, score)
+            score[rule_masks[j]] += rule.points
+        score_view = _Columns({"score": pd.Series(score)})
+        band_masks = [np.ones(n, dtype=bool) if band.test is None else test_mask(band.test, score_view)
+                      for band in scheme.bands]
+        winner = np.select(band_masks, [band.index for band in scheme.bands], UNMATCHED)
+        return SchemeColumns(scheme, rule_masks, winner.astype(np.int64), score)
     if policy == "collect":
-        winner = np.where(any_match, 0, UNMATCHED)
-    elif policy == "unique":
-        count = matches.sum(axis=1)
-        winner = np.where(count == 1, matches.argmax(axis=1), np.where(count == 0, UNMATCHED, CONFLICTED))
+        winner = np.where(np.logical_or.reduce(masks, axis=0) if masks else np.zeros(n, bool), 0, UNMATCHED)
     elif policy == "priority":
         order = sorted(range(len(scheme.rules)), key=lambda j: (-scheme.rules[j].priority, j))
-        best = np.asarray(order)[matches[:, order].argmax(axis=1)] if order else np.zeros(n, dtype=np.int64)
-        winner = np.where(any_match, best, UNMATCHED)
+        winner = np.select([masks[j] for j in order], order, UNMATCHED)
     else:
-        winner = np.where(any_match, matches.argmax(axis=1), UNMATCHED)
-    return SchemeColumns(scheme, matches, winner.astype(np.int64))
+        winner = np.select(masks, list(range(len(masks))), UNMATCHED)
+        if policy == "unique":
+            several = rule_masks.sum(axis=0, dtype=np.int16) > 1
+            winner[several] = CONFLICTED
+    return SchemeColumns(scheme, rule_masks, winner.astype(np.int64))

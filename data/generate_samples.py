@@ -1,0 +1,231 @@
+"""Seeded generator of the bundled sample customers (data/samples/customers.csv).
+
+    python data/generate_samples.py [--seed 7] [--rows 200] [-o data/samples/customers.csv]
+
+One row per customer with an `id` (C0001, ...), a Chinese `name`, and a column for every input of
+the three bundled packs (parent_attitude, bank_tier, dealer_class), so one file exercises them all.
+Each row is built towards a chosen segment of every pack, in fixed shares, so every rule gets
+customers; values sometimes sit exactly on a threshold or one step below it; about 3% of the
+input cells are left empty (missing values). The same seed always gives the same file.
+
+Deliberately bad rows (so the demo shows the rejects file), one bad cell each, at evenly spaced
+rows (with the defaults: C0051, C0101, C0151):
+  1. assets = "abc"             not a number
+  2. staff_count = "7x0"        not an integer
+  3. credit_record = "platinum" not one of the enum's values
+
+Standard library only, and importable without side effects: a benchmark may load this file with
+importlib and call generate(rows, seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+from pathlib import Path
+
+PARENT_COLUMNS = ["child_stage", "pressure_level", "weekly_class_hours", "classes_enrolled", "chooses_by"]
+BANK_COLUMNS = ["assets", "credit_record", "statements", "risk_assessment"]
+DEALER_COLUMNS = ["staff_count", "bids_in_tenders", "annual_projects"]
+INPUT_COLUMNS = PARENT_COLUMNS + BANK_COLUMNS + DEALER_COLUMNS
+COLUMNS = ["id", "name", *INPUT_COLUMNS]
+
+MISSING_SHARE = 0.025  # plus the gaps that make dealers "unclassified": about 3% in all
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "samples" / "customers.csv"
+
+# The bad cells, in the order bad rows get them (cycled when more than three are asked for).
+BAD_CELLS = [("assets", "abc"), ("staff_count", "7x0"), ("credit_record", "platinum")]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹"
+GIVEN_NAMES = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
+               "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "子涵", "浩然", "欣怡", "梓轩", "雨桐",
+               "思远", "嘉怡", "建华", "志强", "晓燕", "海燕", "文博", "佳琪"]
+
+# Shares of the segment each row is built towards (missing cells move a few rows elsewhere).
+PARENT_SHARES = {"intensive": 0.28, "rational": 0.27, "follower": 0.25, "laissez_faire": 0.20}
+BANK_SHARES = {"A": 0.12, "B": 0.25, "C": 0.33, "D": 0.30}
+DEALER_SHARES = {"A": 0.18, "B": 0.34, "C": 0.42, "unclassified": 0.06}
+
+# Thresholds of the bundled rules (rules/*.yaml); boundary values are drawn around these.
+STAGE_HOURS = {"kindergarten": 4.0, "primary": 6.0, "junior_high": 8.0}
+BANK_A, BANK_B, BANK_C = 5_000_000, 1_000_000, 100_000
+
+
+def _hours(value: float) -> str:
+    return f"{value:g}"
+
+
+def _money(value: float) -> str:
+    return f"{value:.2f}".removesuffix(".00")
+
+
+def _parent(rng: random.Random, segment: str) -> dict[str, str]:
+    stage = rng.choice(list(STAGE_HOURS))
+    limit = STAGE_HOURS[stage]
+    if segment == "intensive":
+        pressure = rng.choice([4, 4, 5])
+        hours = limit if rng.random() < 0.2 else limit + rng.randint(0, 16) / 2
+        classes = rng.randint(2, 7)
+        chooses = rng.choice(["comparison", "comparison", "child_interest", "peers"])
+    elif segment == "rational":
+        chooses = rng.choice(["child_interest", "child_interest", "comparison"])
+        pressure = rng.choice([2, 3, 3, 3, 4])
+        hours = rng.randint(2, 24) / 2
+        classes = rng.randint(1, 6)
+        if pressure == 4:  # light investment, or it would be intensive
+            chooses = "child_interest"
+            hours = limit - 0.5 if rng.random() < 0.3 else rng.randint(1, int(limit * 2) - 1) / 2
+            classes = rng.randint(1, 3)
+        elif pressure == 2:  # more than two classes, or it would be laissez-faire
+            classes = rng.randint(3, 5)
+    elif segment == "follower":
+        chooses = rng.choice(["peers", "peers", "peers", "other"])
+        pressure = rng.choice([1, 2, 3, 3, 4]) if chooses == "peers" else rng.choice([3, 4])
+        hours = rng.randint(2, 20) / 2
+        classes = rng.randint(1, 5)
+        if pressure == 4:  # light investment, or it would be intensive
+            hours = limit - 0.5 if rng.random() < 0.3 else rng.randint(1, int(limit * 2) - 1) / 2
+            classes = rng.randint(1, 3)
+    else:  # laissez_faire
+        pressure = rng.choice([1, 2, 2])
+        classes = rng.choice([0, 1, 1, 2, 2])
+        hours = rng.randint(0, 8) / 2
+        chooses = rng.choice(["child_interest", "child_interest", "other", "comparison"])
+    return {"child_stage": stage, "pressure_level": str(pressure), "weekly_class_hours": _hours(hours),
+            "classes_enrolled": str(classes), "chooses_by": chooses}
+
+
+def _assets(rng: random.Random, low: float, high: float, edges: list[float]) -> float:
+    if edges and rng.random() < 0.2:
+        return rng.choice(edges)
+    return round(rng.uniform(low, high), -2)
+
+
+def _bank(rng: random.Random, segment: str) -> dict[str, str]:
+    if segment == "A":
+        assets = _assets(rng, BANK_A, 10 * BANK_A, [BANK_A])
+        credit, statements, risk = "excellent", "complete", "complete"
+    elif segment == "B":
+        if rng.random() < 0.2:  # A-sized, but the credit record is only good
+            assets, credit = _assets(rng, BANK_A, 4 * BANK_A, [BANK_A]), "good"
+        else:
+            assets = _assets(rng, BANK_B, BANK_A, [BANK_B, BANK_A - 0.01])
+            credit = rng.choice(["excellent", "good"])
+        statements, risk = rng.choice(["complete", "good"]), "complete"
+    elif segment == "C":
+        credit = rng.choice(["excellent", "good", "fair"])
+        statements = rng.choice(["complete", "good", "partial"])
+        if rng.random() < 0.2:  # large, but the risk assessment is vague
+            assets, risk = _assets(rng, BANK_B, 6 * BANK_A, []), "vague"
+        else:
+            assets = _assets(rng, BANK_C, BANK_B, [BANK_C, BANK_B - 0.01])
+            risk = rng.choice(["complete", "vague"])
+    else:  # D: small assets, or a weak credit record, statements or risk assessment
+        credit = rng.choice(["excellent", "good", "fair", "poor"])
+        statements = rng.choice(["complete", "good", "partial", "incomplete"])
+        risk = rng.choice(["complete", "vague", "insufficient"])
+        if rng.random() < 0.5:
+            assets = _assets(rng, 0, BANK_C, [BANK_C - 0.01, 0])
+        else:
+            assets = _assets(rng, 0, 2 * BANK_A, [])
+            weak = rng.choice(["credit", "statements", "risk"])
+            credit = "poor" if weak == "credit" else credit
+            statements = "incomplete" if weak == "statements" else statements
+            risk = "insufficient" if weak == "risk" else risk
+    return {"assets": _money(assets), "credit_record": credit, "statements": statements, "risk_assessment": risk}
+
+
+def _dealer(rng: random.Random, segment: str) -> dict[str, str]:
+    if segment == "A":
+        staff = 11 if rng.random() < 0.2 else rng.randint(11, 80)
+        projects = 20 if rng.random() < 0.2 else rng.randint(20, 120)
+        bids = "true"
+    elif segment == "B":
+        bids = "true"
+        if rng.random() < 0.25:  # more than ten staff, but fewer than 20 projects a year
+            staff, projects = rng.randint(11, 40), rng.choice([19, rng.randint(0, 19)])
+        else:
+            staff, projects = rng.choice([3, 10, rng.randint(3, 10), rng.randint(3, 10)]), rng.randint(1, 40)
+    elif segment == "C":
+        if rng.random() < 0.6:  # the owner alone or a husband-and-wife shop
+            staff, bids = rng.choice([1, 2, 2]), rng.choice(["false", "false", "true"])
+        else:  # does not bid in tenders, whatever its size
+            staff, bids = rng.randint(3, 30), "false"
+        projects = rng.randint(0, 30)
+    else:  # unclassified: a key fact is missing
+        staff, bids, projects = rng.randint(3, 40), "true", rng.randint(0, 60)
+        gap = rng.choice(["staff", "bids", "projects"])
+        if gap == "projects":
+            staff = max(staff, 11)
+        return {"staff_count": "" if gap == "staff" else str(staff),
+                "bids_in_tenders": "" if gap == "bids" else bids,
+                "annual_projects": "" if gap == "projects" else str(projects)}
+    return {"staff_count": str(staff), "bids_in_tenders": bids, "annual_projects": str(projects)}
+
+
+def _segments(rng: random.Random, shares: dict[str, float], rows: int) -> list[str]:
+    """Segments in the given shares (every segment at least once when rows allow), shuffled."""
+    counts = {name: max(1, round(share * rows)) if rows >= len(shares) else 0 for name, share in shares.items()}
+    names = list(shares)
+    pool = [name for name in names for _ in range(counts[name])]
+    while len(pool) < rows:
+        pool.append(rng.choices(names, weights=list(shares.values()))[0])
+    rng.shuffle(pool)
+    return pool[:rows]
+
+
+def bad_row_indexes(rows: int, bad_rows: int) -> list[int]:
+    """Where the bad rows go (0-based): evenly spaced, never the same row twice."""
+    bad_rows = min(bad_rows, rows)
+    return sorted({(k + 1) * rows // (bad_rows + 1) for k in range(bad_rows)} if bad_rows else set())
+
+
+def generate(rows: int, seed: int, bad_rows: int = 3) -> list[dict[str, str]]:
+    """`rows` customers as text cells keyed by COLUMNS; the same seed gives the same rows."""
+    rng = random.Random(seed)
+    parents = _segments(rng, PARENT_SHARES, rows)
+    banks = _segments(rng, BANK_SHARES, rows)
+    dealers = _segments(rng, DEALER_SHARES, rows)
+    width = max(4, len(str(rows)))
+    out: list[dict[str, str]] = []
+    for index in range(rows):
+        row = {"id": f"C{index + 1:0{width}d}", "name": rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)}
+        row.update(_parent(rng, parents[index]))
+        row.update(_bank(rng, banks[index]))
+        row.update(_dealer(rng, dealers[index]))
+        for column in INPUT_COLUMNS:
+            if rng.random() < MISSING_SHARE:
+                row[column] = ""
+        out.append(row)
+    for n, index in enumerate(bad_row_indexes(rows, bad_rows)):
+        column, value = BAD_CELLS[n % len(BAD_CELLS)]
+        out[index][column] = value
+    return out
+
+
+def write_csv(rows: list[dict[str, str]], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write seeded sample customers for the bundled rule packs.")
+    parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    parser.add_argument("--rows", type=int, default=200, help="number of customers (default 200)")
+    parser.add_argument("--bad-rows", type=int, default=3, help="deliberately bad rows (default 3)")
+    parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT,
+                        help="CSV file to write (default data/samples/customers.csv)")
+    args = parser.parse_args(argv)
+    if args.rows < 0 or args.bad_rows < 0:
+        parser.error("--rows and --bad-rows must not be negative")
+    rows = generate(args.rows, args.seed, args.bad_rows)
+    write_csv(rows, args.output)
+    print(f"wrote {len(rows)} customers to {args.output}")
+
+
+if __name__ == "__main__":
+    main()

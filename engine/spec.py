@@ -223,8 +223,14 @@ class SpecReader:
             sub_path = f"{key_path}.{key}" if key_path else key
             if key not in fields:
                 close = difflib.get_close_matches(key, list(fields), n=1)
-                self.problem(key_node, sub_path, f"unknown key '{key}'",
-                             f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(fields)}")
+                if close:
+                    hint = f"did you mean '{close[0]}'?"
+                elif not key.isidentifier() and node.flow_style:
+                    # `{zh: 你好, en: a, b}`: a comma inside a text splits it into another key.
+                    hint = 'a comma inside {...} ends the text; put the whole text in quotes: en: "a, b"'
+                else:
+                    hint = f"allowed keys: {', '.join(fields)}"
+                self.problem(key_node, sub_path, f"unknown key '{key}'", hint)
                 continue
             value = self._read(hints[key], value_node, sub_path)
             if value is None and not _optional(hints[key]):

@@ -45,6 +45,9 @@ def broken(line: str, replacement: str) -> str:
      "rules/x.yaml:20:13 examples[0].expect: there is no rule 'Z' (known: A, B, D)"),
     (broken("hit_policy: first", "hit_policy: first\ncolour: red"),
      "rules/x.yaml:4:1 colour: unknown key 'colour'"),
+    (broken("label: {zh: B类客户, en: Grade B}", "label: {zh: B类客户, en: Grade B, the second}"),
+     "rules[1].label.the second: unknown key 'the second' (a comma inside {...} ends the text; "
+     'put the whole text in quotes: en: "a, b")'),
     (broken("hit_policy: first", "hit_policy: first\nhit_policy: unique"),
      "rules/x.yaml:4:1 hit_policy: duplicate key 'hit_policy' (first at line 3)"),
     (broken('"[1000000..5000000)"', '"[5000000..1000000)"'),

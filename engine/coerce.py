@@ -21,12 +21,10 @@ from engine.model import Input, Scheme, Value
 _TRUE = ("true", "yes", "y", "t", "1", "是")
 _FALSE = ("false", "no", "n", "f", "0", "否")
 REJECT_COLUMNS = ["row", "id", "column", "value", "reason"]
-# Spreadsheet row numbers: the header is row 1, so the first customer is row 2.
-FIRST_ROW = 2
 
 
 def column_key(decl: Input) -> tuple:
-    return (decl.name, decl.type, decl.values, decl.min, decl.max)
+    return (decl.name, decl.type, decl.values, decl.min, decl.max, decl.required)
 
 
 def coerce_column(text: pd.Series, decl: Input) -> tuple[pd.Series, pd.Series]:
@@ -71,6 +69,8 @@ def coerce_column(text: pd.Series, decl: Input) -> tuple[pd.Series, pd.Series]:
     bad = bad.fillna(False).astype(bool)
     reasons = pd.Series("", index=text.index, dtype=object)
     reasons[bad] = f"not {TYPE_NAMES[kind]}"
+    if decl.required:
+        reasons[empty.fillna(True).astype(bool).to_numpy()] = "empty, but a value is required"
     if kind in ("number", "integer", "date"):
         for bound, outside, word in ((decl.min, typed < (decl.min if decl.min is not None else 0), "below"),
                                      (decl.max, typed > (decl.max if decl.max is not None else 0), "above")):
@@ -126,9 +126,13 @@ def _python_value(decl: Input):
 
 
 def prepare(table: pd.DataFrame, schemes: Iterable[Scheme], id_column: str | None) -> Prepared:
-    """Type every input column the schemes need; rows with unreadable values become rejects."""
+    """Type every input column the schemes need; rows with unreadable values become rejects.
+
+    `table`'s index is taken as the rows' numbers (as `read_table` sets it), for the rejects file
+    and as ids when there is no id column.
+    """
+    row_numbers = table.index.to_numpy()
     table = table.reset_index(drop=True)
-    row_numbers = np.arange(FIRST_ROW, FIRST_ROW + len(table))
     ids = (table[id_column].astype("string").fillna("").astype(object) if id_column
            else pd.Series([str(n) for n in row_numbers], dtype=object))
     typed: dict[tuple, pd.Series] = {}
@@ -161,14 +165,16 @@ def prepare(table: pd.DataFrame, schemes: Iterable[Scheme], id_column: str | Non
 
 
 def table_from_records(records: list[Mapping[str, object]]) -> pd.DataFrame:
-    """Customer mappings (as from JSON) as a table of text cells, written the way a file would be."""
+    """Customer mappings (as from JSON) as a table of text cells, written the way a file would be;
+    numbered from 1."""
     columns: dict[str, list[object]] = {}
     for index, record in enumerate(records):
         for key in record:
             columns.setdefault(key, [None] * len(records))
         for key, value in record.items():
             columns[key][index] = _cell_text(value)
-    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()}, index=range(len(records)))
+    index = pd.RangeIndex(1, len(records) + 1)
+    return pd.DataFrame({k: pd.Series(v, dtype=object, index=index) for k, v in columns.items()}, index=index)
 
 
 def _cell_text(value: object) -> object:

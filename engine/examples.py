@@ -42,6 +42,8 @@ def run_examples(scheme: Scheme, backend: Backend) -> list[ExampleFailure]:
     records = [{name: format_value(scheme.inputs[name].type, value) if value is not None else None
                 for name, value in example.given.items()} for example in scheme.examples]
     prepared = prepare(table_from_records(records), [scheme], None)
+    # The loader checks example values as a file's cells are checked, so none is rejected here.
+    assert len(prepared) == len(scheme.examples), prepared.rejects.to_dict("records")
     columns = evaluate_prepared(prepared, [scheme], backend)[scheme.id]
     failures = []
     for row, example in enumerate(scheme.examples):

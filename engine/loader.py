@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from engine.errors import Location, Problem, RuleLoadError
-from engine.literals import ORDERED_TYPES, LiteralError, parse_literal
+from engine.literals import ORDERED_TYPES, LiteralError, format_value, parse_literal
 from engine.model import Band, Example, Input, Rule, Rulebook, Scheme, Value
 from engine.spec import RuleSpec, SchemeSpec, SpecReader
 from engine.unary import UnaryTest, UnaryTestError, parse_test
@@ -115,7 +115,7 @@ class _SchemeBuilder:
         examples = tuple(self._example(i, ex, scheme) for i, ex in enumerate(spec.examples))
         return Scheme(spec.id, spec.title, spec.hit_policy, self.inputs, rules, bands,
                       tuple(e for e in examples if e is not None), spec.description, spec.source,
-                      self.path, spec.location)
+                      self.path, spec.location, spec.complete)
 
     def _input(self, name: str, decl) -> Input:
         key = f"inputs.{name}"
@@ -145,7 +145,7 @@ class _SchemeBuilder:
         lo, hi = bounds
         if lo is not None and hi is not None and lo > hi:
             self.problem(decl.location, key, "min is larger than max")
-        return Input(name, decl.type, decl.title, decl.unit, values, lo, hi, decl.location)
+        return Input(name, decl.type, decl.title, decl.unit, values, lo, hi, decl.location, decl.required)
 
     def _rules(self) -> tuple[Rule, ...]:
         policy = self.spec.hit_policy
@@ -243,11 +243,20 @@ class _SchemeBuilder:
                              f"did you mean '{close[0]}'?" if close else "declare it under inputs:")
                 continue
             if raw.value is None:
+                if decl.required:
+                    self.problem(raw.location, f"{key}.given.{name}", f"'{name}' is required, so it cannot be empty")
                 given[name] = None
             elif raw.is_list:
                 self.problem(raw.location, f"{key}.given.{name}", "an example value must be a single value")
             else:
-                given[name] = self._literal(decl.type, raw, f"{key}.given.{name}", decl.values)
+                value = self._literal(decl.type, raw, f"{key}.given.{name}", decl.values)
+                if value is not None and decl.min is not None and value < decl.min:
+                    self.problem(raw.location, f"{key}.given.{name}",
+                                 f"below the minimum {format_value(decl.type, decl.min)} of '{name}'")
+                elif value is not None and decl.max is not None and value > decl.max:
+                    self.problem(raw.location, f"{key}.given.{name}",
+                                 f"above the maximum {format_value(decl.type, decl.max)} of '{name}'")
+                given[name] = value
         expect_raw = example.expect
         if expect_raw.value is None:
             expect: tuple[str, ...] = ()

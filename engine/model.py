@@ -25,6 +25,7 @@ class Input:
     min: float | int | None
     max: float | int | None
     location: Location
+    required: bool = False
 
     def display(self, lang: str = "zh") -> str:
         return self.title.get(lang) if self.title else self.name
@@ -91,6 +92,7 @@ class Scheme:
     source: SourceRef | None
     path: str
     location: Location
+    complete: bool = False
 
     @cached_property
     def rule_ids(self) -> tuple[str, ...]:

@@ -68,6 +68,8 @@ class InputSpec:
     values: tuple[str, ...] | None = field(default=None, metadata=doc("The allowed values of an enum"))
     min: Raw | None = field(default=None, metadata=doc("Smallest possible value", schema=_SCALAR_SCHEMA))
     max: Raw | None = field(default=None, metadata=doc("Largest possible value", schema=_SCALAR_SCHEMA))
+    required: bool = field(default=False, metadata=doc("Never empty: an empty cell is rejected, and kece check "
+                                                      "does not look for gaps at missing values"))
     location: Location = field(default=Location(""), compare=False)
 
 
@@ -129,6 +131,8 @@ class SchemeSpec:
     source: SourceRef | None = None
     bands: tuple[BandSpec, ...] | None = field(default=None, metadata=doc("With hit_policy score: total -> label"))
     examples: tuple[ExampleSpec, ...] = ()
+    complete: bool = field(default=False, metadata=doc("Every customer must match a rule: kece check reports "
+                                                      "gaps as errors, not warnings"))
     location: Location = field(default=Location(""), compare=False)
 
 
@@ -188,6 +192,9 @@ class SpecReader:
             return None
         value = scalar_value(node)
         if annotation is str:
+            if value is None:
+                self.problem(node, key_path, "expected a text, got nothing (null or empty)",
+                             "write the text, or remove the entry")
             return node.value if value is not None else None
         if annotation is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
@@ -217,9 +224,11 @@ class SpecReader:
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "location"}
         values: dict[str, Any] = {}
+        present: set[str] = set()
         failed = False
         for key_node, value_node in self._unique_pairs(node, key_path):
             key = key_node.value
+            present.add(key)
             sub_path = f"{key_path}.{key}" if key_path else key
             if key not in fields:
                 close = difflib.get_close_matches(key, list(fields), n=1)
@@ -243,7 +252,7 @@ class SpecReader:
             values[key] = value
         for name, spec_field in fields.items():
             required = spec_field.default is dataclasses.MISSING and spec_field.default_factory is dataclasses.MISSING
-            if required and name not in values:
+            if required and name not in present:
                 self.problem(node, key_path, f"missing required key '{name}'")
                 failed = True
         if failed:
@@ -292,15 +301,16 @@ def _show(node: yaml.Node) -> str:
 # ---- JSON Schema, derived from the classes above -------------------------------------------------
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema (2020-12) of a rule file, for editors (VS Code's YAML extension)."""
+    """The JSON Schema of a rule file, for editors. Draft-07, the draft VS Code's YAML extension
+    (yaml-language-server) supports best."""
     defs: dict[str, Any] = {}
     root = _schema_for(SchemeSpec, defs)
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "https://kece.dev/schemas/rules.schema.json",
         "title": "kece rule file (one segmentation scheme)",
         **root,
-        "$defs": defs,
+        "definitions": defs,
     }
 
 
@@ -335,7 +345,7 @@ def _schema_for(annotation: Any, defs: dict[str, Any], meta: dict[str, Any] | No
                           "additionalProperties": False}
             if annotation.__doc__ and not annotation.__doc__.startswith(name + "("):
                 defs[name]["description"] = annotation.__doc__.strip().splitlines()[0]
-        return {"$ref": f"#/$defs/{name}"} if annotation is not SchemeSpec else dict(defs[name])
+        return {"$ref": f"#/definitions/{name}"} if annotation is not SchemeSpec else dict(defs[name])
     if origin is tuple:
         return {"type": "array", "items": _schema_for(args[0], defs)}
     if origin is dict:

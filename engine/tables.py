@@ -12,17 +12,23 @@ import pandas as pd
 
 from engine.errors import InputFileError
 
+# Spreadsheet row numbers: the header is row 1, so the first customer is row 2.
+FIRST_ROW = 2
 ID_COLUMN_GUESSES = ("id", "customer_id", "客户编号", "客户ID", "客户id")
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Every cell as text (empty cells as ''), so that typing is ours, not the reader's guess."""
+    """Every cell as text (empty cells as ''), so that typing is ours, not the reader's guess.
+
+    The index holds each row's spreadsheet row number (the header is row 1); blank lines are not
+    customers and are dropped, but keep their numbers so later rows are reported where they are.
+    """
     if not path.is_file():
         raise InputFileError(f"no such file: {path}")
     if path.suffix.lower() not in (".csv", ".txt", ""):
         raise InputFileError(f"{path}: cannot read '{path.suffix}' files yet; save it as CSV (UTF-8)")
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
     except UnicodeDecodeError as exc:
         raise InputFileError(f"{path}: is not UTF-8 text ({exc.reason} at byte {exc.start}); "
                              "save it as CSV UTF-8") from None
@@ -34,7 +40,9 @@ def read_table(path: Path) -> pd.DataFrame:
     if duplicated:
         raise InputFileError(f"{path}: the header names a column more than once: {', '.join(duplicated)}; "
                              "rename one of them")
-    return table
+    table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(table))
+    blank = (table == "").all(axis=1) if len(table.columns) > 1 else pd.Series(False, index=table.index)
+    return table[~blank]
 
 
 def guess_id_column(table: pd.DataFrame, requested: str | None) -> str | None:

@@ -79,7 +79,7 @@ class SchemeColumns:
         return cls(scheme, rule_masks, winner, score)
 
 
-class _Columns:
+class ColumnView:
     """Per-input numpy views of typed columns, made once and shared by every test on the input."""
 
     def __init__(self, columns: Mapping[str, pd.Series]) -> None:
@@ -96,7 +96,7 @@ class _Columns:
         return self._cache[name]
 
 
-def test_mask(test: UnaryTest, columns: _Columns) -> np.ndarray:
+def test_mask(test: UnaryTest, columns: ColumnView) -> np.ndarray:
     values, categories = columns.get(test.input)
     if categories is not None:
         # Look the answer up per category; index 0 stands for missing (code -1).
@@ -117,19 +117,19 @@ def test_mask(test: UnaryTest, columns: _Columns) -> np.ndarray:
     return mask
 
 
-def _all(tests: tuple[UnaryTest, ...], columns: _Columns, n: int) -> np.ndarray:
+def all_tests_mask(tests: tuple[UnaryTest, ...], columns: ColumnView, n: int) -> np.ndarray:
     mask = np.ones(n, dtype=bool)
     for test in tests:
         mask &= test_mask(test, columns)
     return mask
 
 
-def rule_mask(rule: Rule, columns: _Columns, n: int) -> np.ndarray:
-    mask = _all(rule.when, columns, n)
+def rule_mask(rule: Rule, columns: ColumnView, n: int) -> np.ndarray:
+    mask = all_tests_mask(rule.when, columns, n)
     if rule.any:
         alternatives = np.zeros(n, dtype=bool)
         for branch in rule.any:
-            alternatives |= _all(branch, columns, n)
+            alternatives |= all_tests_mask(branch, columns, n)
         mask &= alternatives
     return mask
 
@@ -137,7 +137,7 @@ def rule_mask(rule: Rule, columns: _Columns, n: int) -> np.ndarray:
 def evaluate_frame(scheme: Scheme, columns: Mapping[str, pd.Series]) -> SchemeColumns:
     """Evaluate every customer (row of the typed columns) against one scheme."""
     n = len(next(iter(columns.values()))) if len(columns) else 0
-    view = _Columns(columns)
+    view = ColumnView(columns)
     rule_masks = np.empty((len(scheme.rules), n), dtype=bool)
     for j, rule in enumerate(scheme.rules):
         rule_masks[j] = rule_mask(rule, view, n)
@@ -147,7 +147,7 @@ def evaluate_frame(scheme: Scheme, columns: Mapping[str, pd.Series]) -> SchemeCo
         score = np.zeros(n, dtype=np.float64)
         for j, rule in enumerate(scheme.rules):  # file order, as the reference sums
             score[rule_masks[j]] += rule.points
-        score_view = _Columns({"score": pd.Series(score)})
+        score_view = ColumnView({"score": pd.Series(score)})
         band_masks = [np.ones(n, dtype=bool) if band.test is None else test_mask(band.test, score_view)
                       for band in scheme.bands]
         winner = np.select(band_masks, [band.index for band in scheme.bands], UNMATCHED)

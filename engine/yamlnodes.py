@@ -67,6 +67,11 @@ def raw_from_node(path: str, node: yaml.Node) -> Raw | None:
     """A Raw for a scalar or a flat list of scalars; None for anything else (a mapping)."""
     location = node_location(path, node)
     if isinstance(node, yaml.ScalarNode):
+        if node.tag.startswith("!") and not node.tag.startswith("!!"):
+            # YAML reads an unquoted `!= complete` as the local tag `!=` on `complete`; the user
+            # meant the test, so put the characters back together.
+            text = f"{node.tag} {node.value}".strip()
+            return Raw(text, text, False, location)
         return Raw(scalar_value(node), node.value, bool(node.style), location)
     if isinstance(node, yaml.SequenceNode):
         items = [raw_from_node(path, item) for item in node.value]

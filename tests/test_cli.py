@@ -182,3 +182,15 @@ def test_output_files_are_written_whole_with_normal_permissions(bank_rules, cust
     assert run("evaluate", str(customers), "--rules", str(bank_rules), "-o", str(out)).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp files left
     assert out.stat().st_mode & 0o644 == 0o644
+
+
+def test_blank_lines_are_skipped_but_row_numbers_stay_those_of_the_sheet(bank_rules, tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("id,assets,credit_score,statements\na,1,1,none\n\nb,x,1,none\n,,,\nc,1,1,none\n",
+                    encoding="utf-8")
+    out = tmp_path / "o.csv"
+    result = run("evaluate", str(path), "--rules", str(bank_rules), "-o", str(out), "--lang", "en")
+    assert result.exit_code == 0
+    assert "3 rows in: 2 evaluated, 1 rejected" in result.output
+    rejects = pd.read_csv(tmp_path / "o.rejects.csv", dtype=str, encoding="utf-8-sig")
+    assert rejects[["row", "id"]].values.tolist() == [["4", "b"]]

@@ -46,3 +46,9 @@ def read(kind: str, cells: list, **options) -> list:
 ])
 def test_cells_are_read_or_rejected(kind, cells, expected, options):
     assert read(kind, cells, **options) == expected
+
+
+def test_required_inputs_reject_empty_cells():
+    typed, reasons = coerce_column(pd.Series(["1", "", None], dtype=object),
+                                   Input("x", "number", None, None, None, None, None, None, required=True))
+    assert reasons.tolist() == ["", "empty, but a value is required", "empty, but a value is required"]

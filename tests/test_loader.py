@@ -121,3 +121,27 @@ def test_yaml_tags_are_not_constructed():
     text = BANK.replace("title: {zh: 银行客户等级, en: Bank customer grade}",
                         "title: !!python/object/apply:os.system [echo hacked]")
     assert any("title" in p for p in problems_of(text))
+
+
+def test_unquoted_not_equal_is_the_test_not_a_yaml_tag():
+    scheme = load_scheme_text(BANK.replace("statements: [complete, partial]", "statements: != complete"))
+    (test,) = [t for t in scheme.rules[1].when if t.input == "statements"]
+    assert test.text == "!= complete" and test.negated and test.members == frozenset({"complete"})
+
+
+def test_an_incomplete_label_is_reported_once():
+    found = problems_of(broken("label: {zh: B类客户, en: Grade B}", "label: {zh: B类客户}"))
+    assert found == ["rules/x.yaml:13:12 rules[1].label: missing required key 'en'"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (BANK.replace("{type: number, title: {zh: 资产规模, en: Assets}, unit: CNY}",
+                  "{type: number, title: {zh: 资产规模, en: Assets}, unit: CNY, min: 0}")
+     .replace("given: {assets: 5000000,", "given: {assets: -5,"),
+     "rules/x.yaml:19:21 examples[0].given.assets: below the minimum 0 of 'assets'"),
+    (BANK.replace("[complete, partial, none]", "[complete, partial, none, null]"),
+     "rules/x.yaml:7:64 inputs.statements.values[3]: expected a text, got nothing (null or empty) "
+     "(write the text, or remove the entry)"),
+])
+def test_values_outside_the_declared_domain(text, expected):
+    assert expected in problems_of(text)

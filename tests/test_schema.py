@@ -13,12 +13,12 @@ from engine.spec import json_schema
 from tests.conftest import BANK, REPO
 
 SCHEMA = json.loads((REPO / "docs" / "kece-rules.schema.json").read_text(encoding="utf-8"))
-VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 
 
 def test_shipped_schema_is_current_and_valid():
     assert SCHEMA == json_schema(), "docs/kece-rules.schema.json is stale: run `make schema`"
-    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.Draft7Validator.check_schema(SCHEMA)
 
 
 @pytest.mark.parametrize("path", sorted(bundled_dir("rules").glob("*.yaml")), ids=lambda p: p.name)

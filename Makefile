@@ -35,6 +35,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
+	$(BIN)/python bench/bench_check.py
 
 schema: $(STAMP)
 	$(BIN)/kece schema -o docs/kece-rules.schema.json

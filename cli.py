@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from engine.analysis import Finding, analyse, finding_message, region_text
 from engine.bundled import default_rules_dir
 from engine.errors import KeceError, RuleLoadError, UsageError
 from engine.evaluate import (
@@ -107,8 +108,8 @@ def main_options(
 @app.command()
 @handles_errors
 def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
-    """Load and validate the rule files and run their examples on both backends; list every problem
-    with its file:line:col."""
+    """Load and validate the rule files, run their examples on both backends, and look for overlaps,
+    gaps, unreachable rules and contradictions; list every problem with its file:line:col."""
     check_lang(lang)
     rulebook = load_rules(rules, lang, quiet=True)
     table = Table(t(lang, "scheme"), t(lang, "title"), t(lang, "hit_policy"), t(lang, "rules"),
@@ -125,6 +126,17 @@ def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
         err.print(f"[bold red]{t(lang, 'examples_failed', count=len(failures))}[/]")
         for failure in failures:
             err.print(f"{failure.location} {failure.describe()}", markup=False, soft_wrap=True)
+    analyses = [analyse(scheme) for scheme in rulebook.schemes]
+    findings = [finding for analysis in analyses for finding in analysis.findings]
+    for analysis in analyses:
+        if analysis.sampled:
+            err.print(t(lang, "sampled", scheme=analysis.scheme.id, cells=analysis.cells), markup=False)
+    for finding in findings:
+        show_finding(finding, lang)
+    errors = sum(f.severity == "error" for f in findings)
+    if findings:
+        out.print(t(lang, "findings_summary", errors=errors, warnings=len(findings) - errors))
+    if failures or errors:
         raise typer.Exit(1)
     where = f"{display_path(rulebook.directory)}" if rulebook.directory else ""
     out.print(t(lang, "rules_ok", schemes=len(rulebook.schemes), rules=sum(len(s.rules) for s in rulebook.schemes),
@@ -160,6 +172,20 @@ def evaluate(
     run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
                         id_column=id_column, rejects=rejects, lang=lang)
     show_run(run, lang)
+
+
+def show_finding(finding: Finding, lang: str) -> None:
+    console = err if finding.severity == "error" else out
+    where = ", ".join(f"{loc}" for loc in finding.locations)
+    colour = "red" if finding.severity == "error" else "yellow"
+    console.print(f"{escape(where)} [bold {colour}]{t(lang, finding.severity)}[/] {escape(f'[{finding.scheme_id}]')} "
+                  f"{escape(finding_message(finding, lang))}", soft_wrap=True)
+    for region in finding.regions:
+        console.print(f"    {t(lang, 'finding.region')}: {region_text(region, lang)}", markup=False, soft_wrap=True)
+    if finding.more_regions:
+        console.print(f"    {t(lang, 'finding.more', count=finding.more_regions)}", markup=False)
+    if finding.customer_text:
+        console.print(f"    {t(lang, 'finding.example')} {finding.customer_text}", markup=False, soft_wrap=True)
 
 
 def parse_customer_json(text: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ def boundaries(schemes: list[Scheme], name: str) -> list[float]:
     points = set()
     for scheme in schemes:
         for rule in scheme.rules:
-            for test in (*rule.when, *(t for branch in rule.any for t in branch)):
+            for test in rule.tests:
                 if test.input == name and test.ordered:
                     for interval in test.intervals:
                         points.update(p for p in (interval.lo, interval.hi) if p is not None)

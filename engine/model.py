@@ -53,10 +53,13 @@ class Rule:
         return not self.any or any(all(t.matches(record.get(t.input)) for t in branch) for branch in self.any)
 
     @cached_property
+    def tests(self) -> tuple[UnaryTest, ...]:
+        """Every test of the rule, `when` and `any` branches alike."""
+        return (*self.when, *(test for branch in self.any for test in branch))
+
+    @cached_property
     def inputs(self) -> frozenset[str]:
-        names = {test.input for test in self.when}
-        names.update(test.input for branch in self.any for test in branch)
-        return frozenset(names)
+        return frozenset(test.input for test in self.tests)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Both backends give exactly the same answers as the reference meaning, on generated schemes.
+"""Both backends give exactly the same answers as the reference meaning, on generated schemes;
+and what `kece check`'s analysis proves about a scheme holds for every generated customer.
 
 Random schemes cover every hit policy and every kind of unary test; random customers take values
 on and next to every boundary (one float ulp, one integer, one day away) and missing values. Each
@@ -14,6 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.analysis import analyse
 from engine.coerce import prepare, table_from_records
 from engine.durable_backend import DurableScheme
 from engine.loader import load_scheme_text
@@ -154,11 +156,23 @@ def test_backends_agree_with_the_reference(data):
     records = prepared.records(scheme)
     vectorized = evaluate_frame(scheme, prepared.frame(scheme))
     durable = DurableScheme(scheme)
+    findings = analyse(scheme).findings  # its example customers are re-checked inside
+    kinds = {(f.kind, f.rules) for f in findings}
+    never = {f.rules[0] for f in findings if f.kind == "contradiction" and not f.detail}
+    never_wins = {f.rules[0] for f in findings if f.kind in ("unreachable", "contradiction") and not f.detail}
     for row, record in enumerate(records):
         reference = resolve(scheme, [rule.index for rule in scheme.rules if rule.matches(record)])
         assert vectorized.result(row) == reference, (record, scheme)
         assert durable.evaluate(record) == reference, (record, scheme)
         cases_checked["count"] += 1
+        # What the analysis proves must hold for every customer.
+        if scheme.hit_policy != "score" and not any(kind == "gap" for kind, _ in kinds):
+            assert reference.matched, (record, scheme)
+        if scheme.hit_policy == "unique" and not any(kind == "overlap" for kind, _ in kinds):
+            assert reference.status != "conflict", (record, scheme)
+        assert not never & set(reference.matched), (record, scheme)
+        if scheme.hit_policy in ("first", "priority"):
+            assert not never_wins & set(reference.outcome), (record, scheme)
 
 
 def test_enough_cases_were_checked():

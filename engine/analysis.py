@@ -153,11 +153,9 @@ def analyse(scheme: Scheme) -> Analysis:
     cells, sampled = _cells([len(a) for a in atoms]) if names else (np.zeros((1, 0), dtype=np.int64), False)
     columns = {d.name: _typed_column(d, a, cells[:, k]) for k, (d, a) in enumerate(zip(decls, atoms, strict=True))}
     result = Analysis(scheme, cells=len(cells), sampled=sampled)
-    if not names:
-        columns = {"kece_nothing": pd.Series(np.zeros(1))}
-    evaluated = evaluate_frame(scheme, columns)
+    evaluated = evaluate_frame(scheme, columns, len(cells))
     masks = evaluated.rule_masks
-    reporter = _Reporter(scheme, names, decls, atoms, cells, result)
+    reporter = _Reporter(scheme, decls, atoms, cells, result)
 
     for rule in scheme.rules:
         if not masks[rule.index].any():
@@ -193,8 +191,9 @@ def analyse(scheme: Scheme) -> Analysis:
 
 
 class _Reporter:
-    def __init__(self, scheme, names, decls, atoms, cells, result: Analysis) -> None:
-        self.scheme, self.names, self.decls, self.atoms, self.cells = scheme, names, decls, atoms, cells
+    def __init__(self, scheme: Scheme, decls: list[Input], atoms: list[list[Atom]], cells: np.ndarray,
+                 result: Analysis) -> None:
+        self.scheme, self.decls, self.atoms, self.cells = scheme, decls, atoms, cells
         self.result = result
 
     def add(self, kind: Kind, severity: Severity, rules: tuple[int, ...], selected: np.ndarray | None,

@@ -46,7 +46,7 @@ def evaluate_prepared(prepared: Prepared, schemes: Sequence[Scheme], backend: Ba
     results: dict[str, SchemeColumns] = {}
     for scheme in schemes:
         if backend == "vectorized":
-            results[scheme.id] = evaluate_frame(scheme, prepared.frame(scheme))
+            results[scheme.id] = evaluate_frame(scheme, prepared.frame(scheme), len(prepared))
         else:
             compiled = _durable.get(scheme)
             rows = [compiled.evaluate(record) for record in prepared.records(scheme)]

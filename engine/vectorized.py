@@ -134,9 +134,11 @@ def rule_mask(rule: Rule, columns: ColumnView, n: int) -> np.ndarray:
     return mask
 
 
-def evaluate_frame(scheme: Scheme, columns: Mapping[str, pd.Series]) -> SchemeColumns:
-    """Evaluate every customer (row of the typed columns) against one scheme."""
-    n = len(next(iter(columns.values()))) if len(columns) else 0
+def evaluate_frame(scheme: Scheme, columns: Mapping[str, pd.Series], n: int | None = None) -> SchemeColumns:
+    """Evaluate every customer (row of the typed columns) against one scheme. `n`, the number of
+    customers, is needed only when the scheme has no inputs (and so there are no columns)."""
+    if n is None:
+        n = len(next(iter(columns.values())))
     view = ColumnView(columns)
     rule_masks = np.empty((len(scheme.rules), n), dtype=bool)
     for j, rule in enumerate(scheme.rules):

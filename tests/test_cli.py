@@ -194,3 +194,23 @@ def test_blank_lines_are_skipped_but_row_numbers_stay_those_of_the_sheet(bank_ru
     assert "3 rows in: 2 evaluated, 1 rejected" in result.output
     rejects = pd.read_csv(tmp_path / "o.rejects.csv", dtype=str, encoding="utf-8-sig")
     assert rejects[["row", "id"]].values.tolist() == [["4", "b"]]
+
+
+def test_a_scheme_without_inputs_applies_to_every_row(rules_dir, customers, tmp_path):
+    everyone = """
+    id: everyone
+    title: {zh: 全体客户, en: Everyone}
+    inputs: {}
+    rules:
+      - id: all
+        label: {zh: 全体, en: All}
+        when: {}
+    examples:
+      - given: {}
+        expect: all
+    """
+    folder = rules_dir({"bank_tier.yaml": BANK, "everyone.yaml": everyone})
+    assert run("check", "--rules", str(folder)).exit_code == 0
+    out = tmp_path / "o.csv"
+    assert run("evaluate", str(customers), "--rules", str(folder), "-o", str(out)).exit_code == 0
+    assert pd.read_csv(out, dtype=str)["everyone"].tolist() == ["all"] * 5

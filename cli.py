@@ -15,7 +15,7 @@ from rich.table import Table
 
 from engine.analysis import Finding, analyse, finding_message, region_text
 from engine.bundled import default_rules_dir
-from engine.errors import KeceError, RuleLoadError, UsageError
+from engine.errors import KeceError, RuleLoadError, Say, UsageError
 from engine.evaluate import (
     BACKENDS,
     BatchRun,
@@ -59,10 +59,10 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except RuleLoadError as exc:
             err.print(f"[bold red]{t(lang, 'problems', count=len(exc.problems))}[/]")
             for problem in exc.problems:
-                err.print(str(problem), markup=False, soft_wrap=True)
+                err.print(problem.render(lang), markup=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeceError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            err.print(f"[bold red]{t(lang, 'error')}:[/] {escape(exc.render(lang))}", soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -83,7 +83,8 @@ def escape(text: str) -> str:
 
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
-        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not '{lang}'")
+        raise UsageError(Say(f"--lang must be one of {', '.join(LANGS)}, not '{lang}'",
+                             f"--lang 只能是 {'、'.join(LANGS)},不能是“{lang}”"))
     return lang
 
 
@@ -125,7 +126,7 @@ def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
     if failures:
         err.print(f"[bold red]{t(lang, 'examples_failed', count=len(failures))}[/]")
         for failure in failures:
-            err.print(f"{failure.location} {failure.describe()}", markup=False, soft_wrap=True)
+            err.print(f"{failure.location} {failure.describe(lang)}", markup=False, soft_wrap=True)
     analyses = [analyse(scheme) for scheme in rulebook.schemes]
     findings = [finding for analysis in analyses for finding in analysis.findings]
     for analysis in analyses:
@@ -160,14 +161,16 @@ def evaluate(
     """Evaluate customers: a file (one output row per valid row) or one --customer JSON."""
     check_lang(lang)
     if (input is None) == (customer is None):
-        raise UsageError("give either an input file or --customer JSON (not both)")
+        raise UsageError(Say("give either an input file or --customer JSON (not both)",
+                             "请给出输入文件或 --customer JSON(二选一)"))
     chosen = backend or ("durable" if customer is not None else "vectorized")
     if chosen not in BACKENDS:
-        raise UsageError(f"--backend must be one of {', '.join(BACKENDS)}, not '{chosen}'")
+        raise UsageError(Say(f"--backend must be one of {', '.join(BACKENDS)}, not '{chosen}'",
+                             f"--backend 只能是 {'、'.join(BACKENDS)},不能是“{chosen}”"))
     rulebook = load_rules(rules, lang)
     if customer is not None:
         record = parse_customer_json(customer)
-        show_customer(evaluate_customer(rulebook, record, scheme, chosen), lang)  # type: ignore[arg-type]
+        show_customer(evaluate_customer(rulebook, record, scheme, chosen, lang), lang)  # type: ignore[arg-type]
         return
     run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
                         id_column=id_column, rejects=rejects, lang=lang)
@@ -192,9 +195,11 @@ def parse_customer_json(text: str) -> dict[str, Any]:
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"--customer is not valid JSON: {exc.msg} at character {exc.pos + 1}") from None
+        raise UsageError(Say(f"--customer is not valid JSON: {exc.msg} at character {exc.pos + 1}",
+                             f"--customer 不是有效的 JSON:第 {exc.pos + 1} 个字符处 {exc.msg}")) from None
     if not isinstance(record, dict):
-        raise UsageError('--customer must be a JSON object, e.g. {"assets": 6000000}')
+        raise UsageError(Say('--customer must be a JSON object, e.g. {"assets": 6000000}',
+                             '--customer 必须是 JSON 对象,例如 {"assets": 6000000}'))
     return record
 
 

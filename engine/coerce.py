@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from engine.errors import Say
 from engine.literals import EPOCH, MAX_INTEGER, TYPE_NAMES, format_value
 from engine.model import Input, Scheme, Value
 
@@ -27,8 +28,8 @@ def column_key(decl: Input) -> tuple:
     return (decl.name, decl.type, decl.values, decl.min, decl.max, decl.required)
 
 
-def coerce_column(text: pd.Series, decl: Input) -> tuple[pd.Series, pd.Series]:
-    """(typed column, reason per row or '' where the value was read)."""
+def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Series, pd.Series]:
+    """(typed column, reason per row in `lang`, or '' where the value was read)."""
     text = text.astype("string").str.strip()
     empty = text.isna() | (text == "")
     kind = decl.type
@@ -68,17 +69,20 @@ def coerce_column(text: pd.Series, decl: Input) -> tuple[pd.Series, pd.Series]:
         bad = pd.Series(False, index=text.index)
     bad = bad.fillna(False).astype(bool)
     reasons = pd.Series("", index=text.index, dtype=object)
-    reasons[bad] = f"not {TYPE_NAMES[kind]}"
+    expected = TYPE_NAMES[kind]
+    reasons[bad] = Say(f"not {expected.en}", f"不是{expected.zh}").get(lang)
     if decl.required:
-        reasons[empty.fillna(True).astype(bool).to_numpy()] = "empty, but a value is required"
+        reasons[empty.fillna(True).astype(bool).to_numpy()] = Say("empty, but a value is required",
+                                                                  "为空,但这一项必填").get(lang)
     if kind in ("number", "integer", "date"):
         for bound, outside, word in ((decl.min, typed < (decl.min if decl.min is not None else 0), "below"),
                                      (decl.max, typed > (decl.max if decl.max is not None else 0), "above")):
             if bound is None:
                 continue
             outside = outside.fillna(False).astype(bool) & ~bad
-            reasons[outside] = f"{word} the {'minimum' if word == 'below' else 'maximum'} " \
-                               f"{format_value(kind, bound)}"
+            shown = format_value(kind, bound)
+            reasons[outside] = (Say(f"below the minimum {shown}", f"小于最小值 {shown}") if word == "below"
+                                else Say(f"above the maximum {shown}", f"大于最大值 {shown}")).get(lang)
             typed = typed.mask(outside)
     return typed, reasons
 
@@ -125,7 +129,7 @@ def _python_value(decl: Input):
     return str
 
 
-def prepare(table: pd.DataFrame, schemes: Iterable[Scheme], id_column: str | None) -> Prepared:
+def prepare(table: pd.DataFrame, schemes: Iterable[Scheme], id_column: str | None, lang: str = "zh") -> Prepared:
     """Type every input column the schemes need; rows with unreadable values become rejects.
 
     `table`'s index is taken as the rows' numbers (as `read_table` sets it), for the rejects file
@@ -145,7 +149,7 @@ def prepare(table: pd.DataFrame, schemes: Iterable[Scheme], id_column: str | Non
             # A key absent from a customer record is a missing value; files are checked for
             # their columns before they get here.
             cells = table[name] if name in table else pd.Series([None] * len(table), dtype=object)
-            column, reasons = coerce_column(cells, decl)
+            column, reasons = coerce_column(cells, decl, lang)
             typed[key] = column
             bad = reasons != ""
             if bad.any():

@@ -24,18 +24,38 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Say:
+    """A sentence for a user, in English and Chinese; kece shows the one `--lang` asks for."""
+
+    en: str
+    zh: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+def say(text: str | Say, lang: str) -> str:
+    return text.get(lang) if isinstance(text, Say) else text
+
+
+@dataclass(frozen=True)
 class Problem:
     """One finding in a user's file: where, which key, what is wrong, and how to fix it."""
 
     location: Location
     key_path: str
-    message: str
-    suggestion: str | None = None
+    message: str | Say
+    suggestion: str | Say | None = None
+
+    def render(self, lang: str = "en") -> str:
+        key = f" {self.key_path}:" if self.key_path else ""
+        hint = ""
+        if self.suggestion:
+            hint = f" ({say(self.suggestion, lang)})" if lang == "en" else f"({say(self.suggestion, lang)})"
+        return f"{self.location}{key} {say(self.message, lang)}{hint}"
 
     def __str__(self) -> str:
-        key = f" {self.key_path}:" if self.key_path else ""
-        hint = f" ({self.suggestion})" if self.suggestion else ""
-        return f"{self.location}{key} {self.message}{hint}"
+        return self.render("en")
 
 
 class KeceError(Exception):
@@ -43,13 +63,17 @@ class KeceError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, location: Location | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Say, location: Location | None = None) -> None:
+        super().__init__(say(message, "en"))
         self.message = message
         self.location = location
 
+    def render(self, lang: str = "en") -> str:
+        text = say(self.message, lang)
+        return f"{self.location}: {text}" if self.location else text
+
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
+        return self.render("en")
 
 
 class RuleLoadError(KeceError):
@@ -60,10 +84,11 @@ class RuleLoadError(KeceError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.location, p.key_path))
         count = len(self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the rule files")
+        super().__init__(Say(f"{count} problem{'s' if count != 1 else ''} in the rule files",
+                             f"规则文件中有 {count} 个问题"))
 
-    def __str__(self) -> str:
-        return "\n".join([self.message, *(str(p) for p in self.problems)])
+    def render(self, lang: str = "en") -> str:
+        return "\n".join([say(self.message, lang), *(p.render(lang) for p in self.problems)])
 
 
 class UsageError(KeceError):

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from engine.coerce import Prepared, prepare, table_from_records
-from engine.errors import UsageError
+from engine.errors import Say, UsageError
 from engine.messages import t
 from engine.model import Rulebook, Scheme
 from engine.results import CONFLICT, SchemeResult
@@ -76,11 +76,15 @@ def choose_schemes(rulebook: Rulebook, requested: Sequence[str] | None, columns:
                    what: str = "the file") -> tuple[list[Scheme], dict[str, list[str]]]:
     unknown = [s for s in requested or () if s not in rulebook.by_id]
     if unknown:
-        raise UsageError(f"unknown scheme {', '.join(unknown)}; the rules define: {', '.join(rulebook.by_id)}")
+        raise UsageError(Say(f"unknown scheme {', '.join(unknown)}; the rules define: {', '.join(rulebook.by_id)}",
+                             f"未知的方案 {'、'.join(unknown)};规则中定义的方案:{'、'.join(rulebook.by_id)}"))
     usable, skipped = applicable(rulebook.select(requested), columns, require_all=what == "the file")
     if (requested and skipped) or not usable:
-        details = "; ".join(f"{sid} needs {', '.join(cols)}" for sid, cols in skipped.items())
-        raise UsageError(f"{what} lacks inputs of the {'requested ' if requested else ''}schemes: {details}")
+        details = Say("; ".join(f"{sid} needs {', '.join(cols)}" for sid, cols in skipped.items()),
+                      ";".join(f"{sid} 需要 {'、'.join(cols)}" for sid, cols in skipped.items()))
+        whom = Say("the file", "文件") if what == "the file" else Say("the customer", "客户")
+        raise UsageError(Say(f"{whom.en} lacks inputs of the {'requested ' if requested else ''}schemes: {details.en}",
+                             f"{whom.zh}缺少{'所选' if requested else ''}方案的输入:{details.zh}"))
     return usable, skipped
 
 
@@ -92,14 +96,14 @@ class CustomerEvaluation:
 
 
 def evaluate_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None = None,
-                      backend: Backend = "durable") -> CustomerEvaluation:
+                      backend: Backend = "durable", lang: str = "zh") -> CustomerEvaluation:
     """Evaluate one customer given as a mapping of input names to values (as in JSON)."""
     usable, skipped = choose_schemes(rulebook, schemes, list(customer), "the customer")
-    prepared = prepare(table_from_records([customer]), usable, None)
+    prepared = prepare(table_from_records([customer]), usable, None, lang)
     if len(prepared.rejects):
         reject = prepared.rejects.iloc[0]
-        raise UsageError(f"the customer has values that do not fit: {reject['column']} = {reject['value']!s} "
-                         f"({reject['reason']})")
+        found = f"{reject['column']} = {reject['value']!s} ({reject['reason']})"
+        raise UsageError(Say(f"the customer has values that do not fit: {found}", f"客户的取值不符合要求:{found}"))
     columns = evaluate_prepared(prepared, usable, backend)
     return CustomerEvaluation({sid: col.result(0) for sid, col in columns.items()}, skipped,
                               {scheme.id: scheme for scheme in usable})
@@ -134,7 +138,7 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
     table = read_table(input_path)
     id_name = guess_id_column(table, id_column)
     usable, skipped = choose_schemes(rulebook, schemes, list(table.columns))
-    prepared = prepare(table, usable, id_name)
+    prepared = prepare(table, usable, id_name, lang)
     columns = evaluate_prepared(prepared, usable, backend)
     out = results_table(prepared, columns, id_name or "row", lang)
     output = output or Path("kece-out") / f"{input_path.stem}.evaluated.csv"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.coerce import prepare, table_from_records
-from engine.errors import Location
+from engine.errors import Location, Say
 from engine.evaluate import Backend, evaluate_prepared
 from engine.literals import format_value
 from engine.model import Example, Scheme
@@ -23,15 +23,17 @@ class ExampleFailure:
     def location(self) -> Location:
         return self.example.location
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
         given = ", ".join(f"{name}={format_value(self.scheme.inputs[name].type, value)}"
                           for name, value in self.example.given.items())
-        expected = "|".join(self.example.expect) or "(no match)"
-        actual = self.actual.display or "(no match)"
-        text = f"example {{{given}}} expects {expected}, but the {self.backend} backend gives {actual}"
+        nothing = Say("(no match)", "(未命中)").get(lang)
+        expected = "|".join(self.example.expect) or nothing
+        actual = self.actual.display or nothing
+        text = Say(f"example {{{given}}} expects {expected}, but the {self.backend} backend gives {actual}",
+                   f"示例 {{{given}}} 应得 {expected},但 {self.backend} 引擎得到 {actual}").get(lang)
         if self.example.score is not None and self.actual.score != self.example.score:
-            text += f" (score {format_value('number', self.actual.score)}, " \
-                    f"expected {format_value('number', self.example.score)})"
+            got, wanted = format_value("number", self.actual.score), format_value("number", self.example.score)
+            text += Say(f" (score {got}, expected {wanted})", f"(得分 {got},应为 {wanted})").get(lang)
         return text
 
 

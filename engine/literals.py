@@ -13,6 +13,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from engine.errors import Say
+
 ORDERED_TYPES = frozenset({"number", "integer", "date"})
 EPOCH = dt.date(1970, 1, 1)
 # Beyond 2**53 a float64 column cannot hold every whole number exactly.
@@ -22,14 +24,17 @@ _NUMBER = re.compile(r"^[-+]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1", "是"})
 _FALSE_WORDS = frozenset({"false", "no", "n", "f", "0", "否"})
-TYPE_NAMES = {"number": "a number", "integer": "a whole number", "boolean": "true or false",
-              "enum": "one of the listed values", "string": "a text", "date": "a date (YYYY-MM-DD)"}
+TYPE_NAMES = {
+    "number": Say("a number", "数字"), "integer": Say("a whole number", "整数"),
+    "boolean": Say("true or false", "是/否(true/false)"), "enum": Say("one of the listed values", "列出的取值之一"),
+    "string": Say("a text", "文字"), "date": Say("a date (YYYY-MM-DD)", "日期(YYYY-MM-DD)"),
+}
 
 
 @dataclass(frozen=True)
 class LiteralError:
-    message: str
-    suggestion: str | None = None
+    message: Say
+    suggestion: Say | None = None
 
 
 def parse_literal(input_type: str, text: str, values: tuple[str, ...] | None = None
@@ -43,27 +48,29 @@ def parse_literal(input_type: str, text: str, values: tuple[str, ...] | None = N
             number = float(text.replace("_", ""))
             if math.isfinite(number):
                 return number
-        return LiteralError(f"'{text}' is not a number", "write digits, e.g. 5000000 or 0.25")
+        return LiteralError(Say(f"'{text}' is not a number", f"“{text}”不是数字"),
+                            Say("write digits, e.g. 5000000 or 0.25", "请写数字,例如 5000000 或 0.25"))
     if input_type == "integer":
         if _NUMBER.match(text):
             number = float(text.replace("_", ""))
             if number.is_integer() and abs(number) < MAX_INTEGER:
                 return int(number)
-        return LiteralError(f"'{text}' is not a whole number", "write digits without a fraction, e.g. 12")
+        return LiteralError(Say(f"'{text}' is not a whole number", f"“{text}”不是整数"),
+                            Say("write digits without a fraction, e.g. 12", "请写不带小数的数字,例如 12"))
     if input_type == "boolean":
         word = text.lower()
         if word in _TRUE_WORDS:
             return True
         if word in _FALSE_WORDS:
             return False
-        return LiteralError(f"'{text}' is not true or false", "write true or false")
+        return LiteralError(Say(f"'{text}' is not true or false", f"“{text}”不是 true 或 false"),
+                            Say("write true or false", "请写 true 或 false(也可写 是/否)"))
     if input_type == "date":
         return parse_date(text)
     if input_type == "enum":
         if values is not None and text not in values:
-            close = difflib.get_close_matches(text, values, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(values)}"
-            return LiteralError(f"'{text}' is not one of the values", hint)
+            return LiteralError(Say(f"'{text}' is not one of the values", f"“{text}”不在取值列表中"),
+                                did_you_mean(text, values, Say("allowed", "可选值")))
         return text
     return text
 
@@ -75,7 +82,19 @@ def parse_date(text: str) -> int | LiteralError:
             return (dt.date(*map(int, match.groups())) - EPOCH).days
         except ValueError:
             pass
-    return LiteralError(f"'{text}' is not a date", "write YYYY-MM-DD, e.g. 2024-06-30")
+    return LiteralError(Say(f"'{text}' is not a date", f"“{text}”不是日期"),
+                        Say("write YYYY-MM-DD, e.g. 2024-06-30", "请写成 YYYY-MM-DD,例如 2024-06-30"))
+
+
+def did_you_mean(word: str, choices, listing: Say | None = None) -> Say | None:
+    """'did you mean ...?' for a near miss; otherwise the choices after `listing`, or nothing."""
+    choices = [str(c) for c in choices]
+    close = difflib.get_close_matches(word, choices, n=1)
+    if close:
+        return Say(f"did you mean '{close[0]}'?", f"是不是想写“{close[0]}”?")
+    if listing is not None:
+        return Say(f"{listing.en}: {', '.join(choices)}", f"{listing.zh}:{'、'.join(choices)}")
+    return None
 
 
 def format_value(input_type: str, value: object) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
-from engine.errors import Location, Problem, RuleLoadError
-from engine.literals import ORDERED_TYPES, LiteralError, format_value, parse_literal
+from engine.errors import Location, Problem, RuleLoadError, Say
+from engine.literals import ORDERED_TYPES, LiteralError, did_you_mean, format_value, parse_literal
 from engine.model import Band, Example, Input, Rule, Rulebook, Scheme, Value
 from engine.spec import RuleSpec, SchemeSpec, SpecReader
 from engine.unary import UnaryTest, UnaryTestError, parse_test
@@ -17,6 +16,11 @@ SCHEME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 RULE_ID = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
 INPUT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED_PREFIX = "kece_"
+DECLARE_IT = Say("declare it under inputs:", "请先在 inputs: 下声明它")
+
+
+def _quoted(text: str, message: Say) -> Say:
+    return Say(f"{text!r}: {message.en}", f"“{text}”:{message.zh}")
 
 
 def rule_files(directory: Path) -> list[Path]:
@@ -36,12 +40,16 @@ def load_rulebook(directory: Path | str) -> Rulebook:
     """Load every *.yaml in `directory`; raises RuleLoadError listing all problems."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise RuleLoadError([Problem(Location(str(directory)), "", "is not a folder of rule files")])
+        raise RuleLoadError(
+            [Problem(Location(str(directory)), "", Say("is not a folder of rule files", "不是规则文件夹"))]
+        )
     problems: list[Problem] = []
     schemes: list[Scheme] = []
     files = rule_files(directory)
     if not files:
-        problems.append(Problem(Location(display_path(directory)), "", "contains no .yaml rule files"))
+        problems.append(
+            Problem(Location(display_path(directory)), "", Say("contains no .yaml rule files", "中没有 .yaml 规则文件"))
+        )
     for path in files:
         scheme, file_problems = load_scheme_file(path)
         problems.extend(file_problems)
@@ -51,8 +59,17 @@ def load_rulebook(directory: Path | str) -> Rulebook:
     for scheme in schemes:
         if scheme.id in first_seen:
             other = first_seen[scheme.id]
-            problems.append(Problem(scheme.location, "id", f"scheme id '{scheme.id}' is also used by {other.path}",
-                                    "give each rule file its own id"))
+            problems.append(
+                Problem(
+                    scheme.location,
+                    "id",
+                    Say(
+                        f"scheme id '{scheme.id}' is also used by {other.path}",
+                        f"方案 id“{scheme.id}”已被 {other.path} 使用",
+                    ),
+                    Say("give each rule file its own id", "请给每个规则文件不同的 id"),
+                )
+            )
         first_seen.setdefault(scheme.id, scheme)
     if problems:
         raise RuleLoadError(problems)
@@ -64,7 +81,14 @@ def load_scheme_file(path: Path) -> tuple[Scheme | None, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(Location(shown), "", f"is not UTF-8 text ({exc.reason})", "save the file as UTF-8")]
+        return None, [
+            Problem(
+                Location(shown),
+                "",
+                Say(f"is not UTF-8 text ({exc.reason})", "不是 UTF-8 编码的文本"),
+                Say("save the file as UTF-8", "请把文件另存为 UTF-8 编码"),
+            )
+        ]
     return compile_scheme(text, shown)
 
 
@@ -99,52 +123,105 @@ class _SchemeBuilder:
         self.spec, self.path, self.complete = spec, path, complete
         self.problems: list[Problem] = []
 
-    def problem(self, location: Location, key_path: str, message: str, suggestion: str | None = None) -> None:
+    def problem(self, location: Location, key_path: str, message: Say, suggestion: Say | None = None) -> None:
         self.problems.append(Problem(location, key_path, message, suggestion))
 
     def build(self) -> Scheme:
         spec = self.spec
         if not SCHEME_ID.match(spec.id):
-            self.problem(spec.location, "id", f"'{spec.id}' is not a valid scheme id",
-                         "use lowercase letters, digits and _, starting with a letter")
+            self.problem(
+                spec.location,
+                "id",
+                Say(f"'{spec.id}' is not a valid scheme id", f"“{spec.id}”不是有效的方案 id"),
+                Say(
+                    "use lowercase letters, digits and _, starting with a letter",
+                    "请用小写英文字母、数字和 _,并以字母开头",
+                ),
+            )
         self.inputs = {name: self._input(name, decl) for name, decl in spec.inputs.items()}
         rules = self._rules()
         bands = self._bands()
-        scheme = Scheme(spec.id, spec.title, spec.hit_policy, self.inputs, rules, bands, (),
-                        spec.description, spec.source, self.path, spec.location)
+        scheme = Scheme(
+            spec.id,
+            spec.title,
+            spec.hit_policy,
+            self.inputs,
+            rules,
+            bands,
+            (),
+            spec.description,
+            spec.source,
+            self.path,
+            spec.location,
+        )
         examples = tuple(self._example(i, ex, scheme) for i, ex in enumerate(spec.examples))
-        return Scheme(spec.id, spec.title, spec.hit_policy, self.inputs, rules, bands,
-                      tuple(e for e in examples if e is not None), spec.description, spec.source,
-                      self.path, spec.location, spec.complete)
+        return Scheme(
+            spec.id,
+            spec.title,
+            spec.hit_policy,
+            self.inputs,
+            rules,
+            bands,
+            tuple(e for e in examples if e is not None),
+            spec.description,
+            spec.source,
+            self.path,
+            spec.location,
+            spec.complete,
+        )
 
     def _input(self, name: str, decl) -> Input:
         key = f"inputs.{name}"
         if not INPUT_NAME.match(name) or name.startswith(RESERVED_PREFIX):
-            self.problem(decl.location, key, f"'{name}' is not a valid input name",
-                         "use letters, digits and _, starting with a letter (not kece_)")
+            self.problem(
+                decl.location,
+                key,
+                Say(f"'{name}' is not a valid input name", f"“{name}”不是有效的输入名"),
+                Say(
+                    "use letters, digits and _, starting with a letter (not kece_)",
+                    "请用英文字母、数字和 _,以字母开头(不能以 kece_ 开头)",
+                ),
+            )
         values = decl.values
         if decl.type == "enum":
             if not values:
-                self.problem(decl.location, key, "an enum input needs a non-empty list of values",
-                             "add values: [a, b, c]")
+                self.problem(
+                    decl.location,
+                    key,
+                    Say("an enum input needs a non-empty list of values", "enum 输入需要非空的取值列表"),
+                    Say("add values: [a, b, c]", "请添加 values: [a, b, c]"),
+                )
             elif len(set(values)) != len(values):
-                self.problem(decl.location, f"{key}.values", "a value is listed twice")
+                self.problem(decl.location, f"{key}.values", Say("a value is listed twice", "有取值重复列出"))
         elif values is not None:
-            self.problem(decl.location, f"{key}.values", f"values are only for enum inputs, not {decl.type}",
-                         "change type to enum, or remove values")
+            self.problem(
+                decl.location,
+                f"{key}.values",
+                Say(
+                    f"values are only for enum inputs, not {decl.type}", f"values 只用于 enum 输入,不能用于 {decl.type}"
+                ),
+                Say("change type to enum, or remove values", "请把 type 改为 enum,或删除 values"),
+            )
         bounds = []
         for which, raw in (("min", decl.min), ("max", decl.max)):
             if raw is None:
                 bounds.append(None)
                 continue
             if decl.type not in ORDERED_TYPES:
-                self.problem(raw.location, f"{key}.{which}", f"{which} is only for number, integer and date inputs")
+                self.problem(
+                    raw.location,
+                    f"{key}.{which}",
+                    Say(
+                        f"{which} is only for number, integer and date inputs",
+                        f"{which} 只用于 number、integer 和 date 输入",
+                    ),
+                )
                 bounds.append(None)
                 continue
             bounds.append(self._literal(decl.type, raw, f"{key}.{which}", None))
         lo, hi = bounds
         if lo is not None and hi is not None and lo > hi:
-            self.problem(decl.location, key, "min is larger than max")
+            self.problem(decl.location, key, Say("min is larger than max", "min 大于 max"))
         return Input(name, decl.type, decl.title, decl.unit, values, lo, hi, decl.location, decl.required)
 
     def _rules(self) -> tuple[Rule, ...]:
@@ -152,39 +229,92 @@ class _SchemeBuilder:
         seen: dict[str, RuleSpec] = {}
         rules = []
         if not self.spec.rules:
-            self.problem(self.spec.location, "rules", "the scheme has no rules")
+            self.problem(self.spec.location, "rules", Say("the scheme has no rules", "方案中没有规则"))
         for index, rule in enumerate(self.spec.rules):
             key = f"rules[{index}]"
             if not RULE_ID.match(rule.id):
-                self.problem(rule.location, f"{key}.id", f"'{rule.id}' is not a valid rule id",
-                             "use letters, digits and _, starting with a letter")
+                self.problem(
+                    rule.location,
+                    f"{key}.id",
+                    Say(f"'{rule.id}' is not a valid rule id", f"“{rule.id}”不是有效的规则 id"),
+                    Say("use letters, digits and _, starting with a letter", "请用字母、数字和 _,并以字母开头"),
+                )
             if rule.id in seen:
-                self.problem(rule.location, f"{key}.id",
-                             f"rule id '{rule.id}' is used twice (first at line {seen[rule.id].location.line})")
+                first = seen[rule.id].location.line
+                self.problem(
+                    rule.location,
+                    f"{key}.id",
+                    Say(
+                        f"rule id '{rule.id}' is used twice (first at line {first})",
+                        f"规则 id“{rule.id}”重复(第一次在第 {first} 行)",
+                    ),
+                )
             seen.setdefault(rule.id, rule)
             if self.complete and policy == "priority" and rule.priority is None:
-                self.problem(rule.location, key, "hit_policy priority needs a priority: on every rule",
-                             "add priority: 10 (higher wins)")
+                self.problem(
+                    rule.location,
+                    key,
+                    Say(
+                        "hit_policy priority needs a priority: on every rule",
+                        "hit_policy priority 要求每条规则都有 priority:",
+                    ),
+                    Say("add priority: 10 (higher wins)", "请添加 priority: 10(数字大者优先)"),
+                )
             if self.complete and policy != "priority" and rule.priority is not None:
-                self.problem(rule.location, f"{key}.priority", f"priority is ignored under hit_policy {policy}",
-                             "remove it, or set hit_policy: priority")
+                self.problem(
+                    rule.location,
+                    f"{key}.priority",
+                    Say(f"priority is ignored under hit_policy {policy}", f"hit_policy {policy} 下 priority 不起作用"),
+                    Say("remove it, or set hit_policy: priority", "请删除它,或设置 hit_policy: priority"),
+                )
             if self.complete and policy == "score" and rule.points is None:
-                self.problem(rule.location, key, "hit_policy score needs points: on every rule", "add points: 10")
+                self.problem(
+                    rule.location,
+                    key,
+                    Say("hit_policy score needs points: on every rule", "hit_policy score 要求每条规则都有 points:"),
+                    Say("add points: 10", "请添加 points: 10"),
+                )
             if self.complete and policy != "score" and rule.points is not None:
-                self.problem(rule.location, f"{key}.points", f"points are ignored under hit_policy {policy}",
-                             "remove them, or set hit_policy: score")
+                self.problem(
+                    rule.location,
+                    f"{key}.points",
+                    Say(f"points are ignored under hit_policy {policy}", f"hit_policy {policy} 下 points 不起作用"),
+                    Say("remove them, or set hit_policy: score", "请删除它,或设置 hit_policy: score"),
+                )
             when = self._conditions(rule.when or {}, f"{key}.when")
             branches = []
             for b, branch in enumerate(rule.any or ()):
                 if not branch:
-                    self.problem(rule.location, f"{key}.any[{b}]", "an any: branch is empty (it would match everyone)",
-                                 "remove the branch, or drop any:")
+                    self.problem(
+                        rule.location,
+                        f"{key}.any[{b}]",
+                        Say("an any: branch is empty (it would match everyone)", "any: 中有空分支(它会命中所有客户)"),
+                        Say("remove the branch, or drop any:", "请删除该分支,或去掉 any:"),
+                    )
                 branches.append(self._conditions(branch, f"{key}.any[{b}]"))
             if rule.any is not None and not rule.any:
-                self.problem(rule.location, f"{key}.any", "any: is an empty list", "remove it")
-            rules.append(Rule(rule.id, index, rule.label, when, tuple(branches), rule.priority or 0,
-                              rule.points or 0.0, rule.strategy, rule.source, rule.assumption, rule.description,
-                              rule.location))
+                self.problem(
+                    rule.location,
+                    f"{key}.any",
+                    Say("any: is an empty list", "any: 是空列表"),
+                    Say("remove it", "请删除它"),
+                )
+            rules.append(
+                Rule(
+                    rule.id,
+                    index,
+                    rule.label,
+                    when,
+                    tuple(branches),
+                    rule.priority or 0,
+                    rule.points or 0.0,
+                    rule.strategy,
+                    rule.source,
+                    rule.assumption,
+                    rule.description,
+                    rule.location,
+                )
+            )
         return tuple(rules)
 
     def _conditions(self, when: dict[str, Raw], key: str) -> tuple[UnaryTest, ...]:
@@ -193,14 +323,17 @@ class _SchemeBuilder:
             where = raw.key_location or raw.location
             decl = self.inputs.get(name)
             if decl is None:
-                close = difflib.get_close_matches(name, list(self.inputs), n=1)
-                self.problem(where, f"{key}.{name}", f"unknown input '{name}'",
-                             f"did you mean '{close[0]}'?" if close else "declare it under inputs:")
+                self.problem(
+                    where,
+                    f"{key}.{name}",
+                    Say(f"unknown input '{name}'", f"未知的输入“{name}”"),
+                    did_you_mean(name, self.inputs) or DECLARE_IT,
+                )
                 continue
             try:
                 tests.append(parse_test(name, decl.type, raw, decl.values))
             except UnaryTestError as exc:
-                self.problem(raw.location, f"{key}.{name}", f"{raw.text!r}: {exc.message}", exc.suggestion)
+                self.problem(raw.location, f"{key}.{name}", _quoted(raw.text, exc.message), exc.suggestion)
         return tuple(tests)
 
     def _bands(self) -> tuple[Band, ...]:
@@ -209,26 +342,45 @@ class _SchemeBuilder:
             return ()
         if self.spec.hit_policy != "score":
             if bands is not None:
-                self.problem(self.spec.location, "bands", "bands are only used with hit_policy score")
+                self.problem(
+                    self.spec.location,
+                    "bands",
+                    Say("bands are only used with hit_policy score", "bands 只用于 hit_policy score"),
+                )
             return ()
         if not bands:
-            self.problem(self.spec.location, "bands", "hit_policy score needs bands: to turn the total into a label",
-                         "add bands: [{id: high, label: {zh: 高, en: High}, when: \">= 50\"}, ...]")
+            self.problem(
+                self.spec.location,
+                "bands",
+                Say(
+                    "hit_policy score needs bands: to turn the total into a label",
+                    "hit_policy score 需要 bands: 把总分转换为标签",
+                ),
+                Say(
+                    'add bands: [{id: high, label: {zh: 高, en: High}, when: ">= 50"}, ...]',
+                    '请添加 bands: [{id: high, label: {zh: 高, en: High}, when: ">= 50"}, ...]',
+                ),
+            )
             return ()
         rule_ids = {rule.id for rule in self.spec.rules}
         result, seen = [], set()
         for index, band in enumerate(bands):
             key = f"bands[{index}]"
             if band.id in seen or band.id in rule_ids:
-                self.problem(band.location, f"{key}.id", f"'{band.id}' is already used by a band or rule")
+                self.problem(
+                    band.location,
+                    f"{key}.id",
+                    Say(f"'{band.id}' is already used by a band or rule", f"“{band.id}”已被其他分档或规则使用"),
+                )
             seen.add(band.id)
             test = None
             if band.when is not None:
                 try:
                     test = parse_test("score", "number", band.when, None)
                 except UnaryTestError as exc:
-                    self.problem(band.when.location, f"{key}.when", f"{band.when.text!r}: {exc.message}",
-                                 exc.suggestion)
+                    self.problem(
+                        band.when.location, f"{key}.when", _quoted(band.when.text, exc.message), exc.suggestion
+                    )
             result.append(Band(band.id, index, band.label, test, band.location))
         return tuple(result)
 
@@ -238,24 +390,43 @@ class _SchemeBuilder:
         for name, raw in example.given.items():
             decl = self.inputs.get(name)
             if decl is None:
-                close = difflib.get_close_matches(name, list(self.inputs), n=1)
-                self.problem(raw.key_location or raw.location, f"{key}.given.{name}", f"unknown input '{name}'",
-                             f"did you mean '{close[0]}'?" if close else "declare it under inputs:")
+                self.problem(
+                    raw.key_location or raw.location,
+                    f"{key}.given.{name}",
+                    Say(f"unknown input '{name}'", f"未知的输入“{name}”"),
+                    did_you_mean(name, self.inputs) or DECLARE_IT,
+                )
                 continue
             if raw.value is None:
                 if decl.required:
-                    self.problem(raw.location, f"{key}.given.{name}", f"'{name}' is required, so it cannot be empty")
+                    self.problem(
+                        raw.location,
+                        f"{key}.given.{name}",
+                        Say(f"'{name}' is required, so it cannot be empty", f"“{name}”是必填输入,不能为空"),
+                    )
                 given[name] = None
             elif raw.is_list:
-                self.problem(raw.location, f"{key}.given.{name}", "an example value must be a single value")
+                self.problem(
+                    raw.location,
+                    f"{key}.given.{name}",
+                    Say("an example value must be a single value", "示例的值必须是单个值"),
+                )
             else:
                 value = self._literal(decl.type, raw, f"{key}.given.{name}", decl.values)
                 if value is not None and decl.min is not None and value < decl.min:
-                    self.problem(raw.location, f"{key}.given.{name}",
-                                 f"below the minimum {format_value(decl.type, decl.min)} of '{name}'")
+                    bound = format_value(decl.type, decl.min)
+                    self.problem(
+                        raw.location,
+                        f"{key}.given.{name}",
+                        Say(f"below the minimum {bound} of '{name}'", f"小于“{name}”的最小值 {bound}"),
+                    )
                 elif value is not None and decl.max is not None and value > decl.max:
-                    self.problem(raw.location, f"{key}.given.{name}",
-                                 f"above the maximum {format_value(decl.type, decl.max)} of '{name}'")
+                    bound = format_value(decl.type, decl.max)
+                    self.problem(
+                        raw.location,
+                        f"{key}.given.{name}",
+                        Say(f"above the maximum {bound} of '{name}'", f"大于“{name}”的最大值 {bound}"),
+                    )
                 given[name] = value
         expect_raw = example.expect
         if expect_raw.value is None:
@@ -265,18 +436,31 @@ class _SchemeBuilder:
         else:
             expect = (expect_raw.text,)
         if len(expect) > 1 and scheme.hit_policy != "collect":
-            self.problem(expect_raw.location, f"{key}.expect",
-                         f"a list of rules is only expected under hit_policy collect, not {scheme.hit_policy}")
+            self.problem(
+                expect_raw.location,
+                f"{key}.expect",
+                Say(
+                    f"a list of rules is only expected under hit_policy collect, not {scheme.hit_policy}",
+                    f"只有 hit_policy collect 才能期望多条规则,{scheme.hit_policy} 不行",
+                ),
+            )
         known = [band.id for band in scheme.bands] if scheme.hit_policy == "score" else list(scheme.rule_ids)
         known = list(dict.fromkeys(known))
         for outcome in expect:
             if outcome not in known and self.complete:
-                close = difflib.get_close_matches(outcome, known, n=1)
-                what = "band" if scheme.hit_policy == "score" else "rule"
-                self.problem(expect_raw.location, f"{key}.expect", f"there is no {what} '{outcome}'",
-                             f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}")
+                what = Say("band", "分档") if scheme.hit_policy == "score" else Say("rule", "规则")
+                self.problem(
+                    expect_raw.location,
+                    f"{key}.expect",
+                    Say(f"there is no {what.en} '{outcome}'", f"没有{what.zh}“{outcome}”"),
+                    did_you_mean(outcome, known, Say("known", "已有")),
+                )
         if example.score is not None and scheme.hit_policy != "score":
-            self.problem(example.location, f"{key}.score", "score is only expected under hit_policy score")
+            self.problem(
+                example.location,
+                f"{key}.score",
+                Say("score is only expected under hit_policy score", "只有 hit_policy score 才能期望 score"),
+            )
         return Example(given, expect, example.score, expect_raw.location)
 
     def _literal(self, input_type: str, raw: Raw, key: str, values):

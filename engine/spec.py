@@ -9,7 +9,6 @@ checked one layer up, in `loader.py`.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from typing import Any, Literal, Union
 
 import yaml
 
-from engine.errors import Location, Problem
+from engine.errors import Location, Problem, Say
+from engine.literals import did_you_mean
 from engine.yamlnodes import Raw, node_location, raw_from_node, scalar_value
 
 HitPolicy = Literal["unique", "first", "priority", "collect", "score"]
@@ -143,8 +143,8 @@ class SpecReader:
         self.path = path
         self.problems: list[Problem] = []
 
-    def problem(self, node: yaml.Node | Location, key_path: str, message: str,
-                suggestion: str | None = None) -> None:
+    def problem(self, node: yaml.Node | Location, key_path: str, message: Say,
+                suggestion: Say | None = None) -> None:
         location = node if isinstance(node, Location) else node_location(self.path, node)
         self.problems.append(Problem(location, key_path, message, suggestion))
 
@@ -162,13 +162,15 @@ class SpecReader:
         if annotation is Raw:
             raw = raw_from_node(self.path, node)
             if raw is None:
-                self.problem(node, key_path, f"expected a value or a list of values, got {_kind(node)}")
+                self.problem(node, key_path, Say(f"expected a value or a list of values, got {_kind(node).en}",
+                                                 f"这里应是一个值或一组值,实际是{_kind(node).zh}"))
             return raw
         if dataclasses.is_dataclass(annotation):
             return self._read_dataclass(annotation, node, key_path)
         if origin is tuple:
             if not isinstance(node, yaml.SequenceNode):
-                self.problem(node, key_path, f"expected a list, got {_kind(node)}")
+                self.problem(node, key_path, Say(f"expected a list, got {_kind(node).en}",
+                                                 f"这里应是列表,实际是{_kind(node).zh}"))
                 return None
             # Keep the items that read well, so later checks still see them; problems are recorded.
             items = [self._read(args[0], item, f"{key_path}[{i}]") for i, item in enumerate(node.value)]
@@ -178,34 +180,38 @@ class SpecReader:
         if origin is Literal:
             value = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
             if value not in args:
-                choices = ", ".join(args)
-                close = difflib.get_close_matches(str(value), args, n=1)
-                self.problem(node, key_path, f"{_show(node)} is not one of {choices}",
-                             f"did you mean '{close[0]}'?" if close else None)
+                shown = _kind(node)
+                self.problem(node, key_path, Say(f"{shown.en} is not one of {', '.join(args)}",
+                                                 f"{shown.zh}不是 {'、'.join(args)} 之一"),
+                             did_you_mean(str(value), args))
                 return None
             return value
         return self._read_scalar(annotation, node, key_path)
 
     def _read_scalar(self, annotation: type, node: yaml.Node, key_path: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
-            self.problem(node, key_path, f"expected {_NAMES[annotation]}, got {_kind(node)}")
+            self.problem(node, key_path, Say(f"expected {_NAMES[annotation].en}, got {_kind(node).en}",
+                                             f"这里应是{_NAMES[annotation].zh},实际是{_kind(node).zh}"))
             return None
         value = scalar_value(node)
         if annotation is str:
             if value is None:
-                self.problem(node, key_path, "expected a text, got nothing (null or empty)",
-                             "write the text, or remove the entry")
+                self.problem(node, key_path,
+                             Say("expected a text, got nothing (null or empty)", "这里应是文字,实际为空"),
+                             Say("write the text, or remove the entry", "请填写文字,或删除这一项"))
             return node.value if value is not None else None
         if annotation is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         if isinstance(value, annotation) and not (annotation is int and isinstance(value, bool)):
             return value
-        self.problem(node, key_path, f"{_show(node)} is not {_NAMES[annotation]}")
+        self.problem(node, key_path, Say(f"{_kind(node).en} is not {_NAMES[annotation].en}",
+                                         f"{_kind(node).zh}不是{_NAMES[annotation].zh}"))
         return None
 
     def _read_mapping(self, value_type: Any, node: yaml.Node, key_path: str) -> dict[str, Any] | None:
         if not isinstance(node, yaml.MappingNode):
-            self.problem(node, key_path, f"expected a mapping (key: value), got {_kind(node)}")
+            self.problem(node, key_path, Say(f"expected a mapping (key: value), got {_kind(node).en}",
+                                             f"这里应是映射(键: 值),实际是{_kind(node).zh}"))
             return None
         result: dict[str, Any] = {}
         for key_node, value_node in self._unique_pairs(node, key_path):
@@ -219,7 +225,8 @@ class SpecReader:
 
     def _read_dataclass(self, cls: type, node: yaml.Node, key_path: str) -> Any:
         if not isinstance(node, yaml.MappingNode):
-            self.problem(node, key_path, f"expected a mapping (key: value), got {_kind(node)}")
+            self.problem(node, key_path, Say(f"expected a mapping (key: value), got {_kind(node).en}",
+                                             f"这里应是映射(键: 值),实际是{_kind(node).zh}"))
             return None
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "location"}
@@ -231,15 +238,14 @@ class SpecReader:
             present.add(key)
             sub_path = f"{key_path}.{key}" if key_path else key
             if key not in fields:
-                close = difflib.get_close_matches(key, list(fields), n=1)
-                if close:
-                    hint = f"did you mean '{close[0]}'?"
-                elif not key.isidentifier() and node.flow_style:
+                hint = did_you_mean(key, fields)
+                if hint is None and not key.isidentifier() and node.flow_style:
                     # `{zh: 你好, en: a, b}`: a comma inside a text splits it into another key.
-                    hint = 'a comma inside {...} ends the text; put the whole text in quotes: en: "a, b"'
-                else:
-                    hint = f"allowed keys: {', '.join(fields)}"
-                self.problem(key_node, sub_path, f"unknown key '{key}'", hint)
+                    hint = Say('a comma inside {...} ends the text; put the whole text in quotes: en: "a, b"',
+                               '{...} 中的英文逗号会结束文字;请给整段文字加引号:en: "a, b"')
+                elif hint is None:
+                    hint = did_you_mean(key, fields, Say("allowed keys", "可用的键"))
+                self.problem(key_node, sub_path, Say(f"unknown key '{key}'", f"未知的键“{key}”"), hint)
                 continue
             value = self._read(hints[key], value_node, sub_path)
             if value is None and not _optional(hints[key]):
@@ -253,7 +259,7 @@ class SpecReader:
         for name, spec_field in fields.items():
             required = spec_field.default is dataclasses.MISSING and spec_field.default_factory is dataclasses.MISSING
             if required and name not in present:
-                self.problem(node, key_path, f"missing required key '{name}'")
+                self.problem(node, key_path, Say(f"missing required key '{name}'", f"缺少必填的键“{name}”"))
                 failed = True
         if failed:
             return None
@@ -265,37 +271,36 @@ class SpecReader:
         pairs = []
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                self.problem(key_node, key_path, "a key must be a plain name")
+                self.problem(key_node, key_path, Say("a key must be a plain name", "键必须是简单的名称"))
                 continue
             key = key_node.value
             if key in seen:
                 first = node_location(self.path, seen[key])
                 self.problem(key_node, f"{key_path}.{key}" if key_path else key,
-                             f"duplicate key '{key}' (first at line {first.line})",
-                             "remove one of them; YAML keeps only the last")
+                             Say(f"duplicate key '{key}' (first at line {first.line})",
+                                 f"键“{key}”重复(第一次出现在第 {first.line} 行)"),
+                             Say("remove one of them; YAML keeps only the last",
+                                 "请删除其中一个;YAML 只会保留最后一个"))
                 continue
             seen[key] = key_node
             pairs.append((key_node, value_node))
         return pairs
 
 
-_NAMES = {str: "a text", int: "a whole number", float: "a number", bool: "true or false"}
+_NAMES = {str: Say("a text", "文字"), int: Say("a whole number", "整数"), float: Say("a number", "数字"),
+          bool: Say("true or false", "true 或 false")}
 
 
 def _optional(annotation: Any) -> bool:
     return type(None) in typing.get_args(annotation)
 
 
-def _kind(node: yaml.Node) -> str:
+def _kind(node: yaml.Node) -> Say:
     if isinstance(node, yaml.MappingNode):
-        return "a mapping"
+        return Say("a mapping", "映射")
     if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    return f"'{node.value}'"
-
-
-def _show(node: yaml.Node) -> str:
-    return f"'{node.value}'" if isinstance(node, yaml.ScalarNode) else _kind(node)
+        return Say("a list", "列表")
+    return Say(f"'{node.value}'", f"“{node.value}”")
 
 
 # ---- JSON Schema, derived from the classes above -------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.errors import InputFileError
+from engine.errors import InputFileError, Say
 
 # Spreadsheet row numbers: the header is row 1, so the first customer is row 2.
 FIRST_ROW = 2
@@ -24,22 +24,23 @@ def read_table(path: Path) -> pd.DataFrame:
     customers and are dropped, but keep their numbers so later rows are reported where they are.
     """
     if not path.is_file():
-        raise InputFileError(f"no such file: {path}")
+        raise InputFileError(Say(f"no such file: {path}", f"找不到文件:{path}"))
     if path.suffix.lower() not in (".csv", ".txt", ""):
-        raise InputFileError(f"{path}: cannot read '{path.suffix}' files yet; save it as CSV (UTF-8)")
+        raise InputFileError(Say(f"{path}: cannot read '{path.suffix}' files yet; save it as CSV (UTF-8)",
+                                 f"{path}:暂不支持读取 {path.suffix} 文件;请另存为 CSV(UTF-8)"))
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
     except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: is not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                             "save it as CSV UTF-8") from None
+        raise InputFileError(Say(f"{path}: is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as CSV UTF-8",
+                                 f"{path}:不是 UTF-8 文本(第 {exc.start} 字节);请另存为 CSV UTF-8")) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputFileError(f"{path}: cannot read it as CSV: {exc}") from None
+        raise InputFileError(Say(f"{path}: cannot read it as CSV: {exc}", f"{path}:无法按 CSV 读取:{exc}")) from None
     with path.open(encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle), [])
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
-        raise InputFileError(f"{path}: the header names a column more than once: {', '.join(duplicated)}; "
-                             "rename one of them")
+        raise InputFileError(Say(f"{path}: the header names a column more than once: {', '.join(duplicated)}; "
+                                 "rename one of them", f"{path}:表头中有重名的列:{'、'.join(duplicated)};请改名"))
     table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(table))
     blank = (table == "").all(axis=1) if len(table.columns) > 1 else pd.Series(False, index=table.index)
     return table[~blank]
@@ -48,8 +49,9 @@ def read_table(path: Path) -> pd.DataFrame:
 def guess_id_column(table: pd.DataFrame, requested: str | None) -> str | None:
     if requested:
         if requested not in table.columns:
-            raise InputFileError(f"no column '{requested}' for --id-column; the file has: "
-                                 f"{', '.join(map(str, table.columns))}")
+            columns = list(map(str, table.columns))
+            raise InputFileError(Say(f"no column '{requested}' for --id-column; the file has: {', '.join(columns)}",
+                                     f"文件中没有 --id-column 指定的列“{requested}”;文件中的列:{'、'.join(columns)}"))
         return requested
     return next((c for c in ID_COLUMN_GUESSES if c in table.columns), None)
 
@@ -75,6 +77,6 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 def write_table(table: pd.DataFrame, path: Path) -> None:
     if path.suffix.lower() not in (".csv", ".txt"):
-        raise InputFileError(f"{path}: can only write .csv files yet")
+        raise InputFileError(Say(f"{path}: can only write .csv files yet", f"{path}:暂时只能写 .csv 文件"))
     # utf-8-sig so that Excel opens Chinese text correctly.
     atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig"))

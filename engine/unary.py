@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engine.errors import Say
 from engine.literals import ORDERED_TYPES, TYPE_NAMES, LiteralError, format_value, parse_literal
 from engine.yamlnodes import Raw
 
@@ -65,8 +66,8 @@ class UnaryTest:
 
 
 class UnaryTestError(Exception):
-    def __init__(self, message: str, suggestion: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: Say, suggestion: Say | None = None) -> None:
+        super().__init__(message.en)
         self.message, self.suggestion = message, suggestion
 
 
@@ -78,12 +79,16 @@ def parse_test(name: str, input_type: str, raw: Raw, values: tuple[str, ...] | N
         return _membership(name, input_type, raw.text, items, values, negated=False)
     text = raw.text.strip()
     if raw.value is None or text == "":
-        raise UnaryTestError("the test is empty", "write a test such as \">= 10\", or missing")
+        raise UnaryTestError(Say("the test is empty", "条件是空的"),
+                             Say('write a test such as ">= 10", or missing', '请写一个条件,例如 ">= 10" 或 missing'))
     keyword = KEYWORDS.get(re.sub(r"\s+", " ", text.lower()))
     if keyword:
         if values and text in values:
-            raise UnaryTestError(f"'{text}' is both a value of '{name}' and the keyword for an empty cell",
-                                  f"write \"= {text}\" for the value, or \"is {keyword}\" for an empty cell")
+            raise UnaryTestError(
+                Say(f"'{text}' is both a value of '{name}' and the keyword for an empty cell",
+                    f"“{text}”既是“{name}”的一个取值,又是表示空单元格的关键字"),
+                Say(f'write "= {text}" for the value, or "is {keyword}" for an empty cell',
+                    f'指取值请写 "= {text}",指空单元格请写 "is {keyword}"'))
         if keyword == "missing":
             return UnaryTest(name, input_type, text, True)
         if ordered:
@@ -94,13 +99,15 @@ def parse_test(name: str, input_type: str, raw: Raw, values: tuple[str, ...] | N
         return _membership(name, input_type, text, items, values, negated=match.group(1).lower() != "in")
     if match := _RANGE.match(text):
         if not ordered:
-            raise UnaryTestError(f"a range needs a number or date input; '{name}' is {input_type}",
-                                  "list the values instead, e.g. [a, b]")
+            raise UnaryTestError(Say(f"a range needs a number or date input; '{name}' is {input_type}",
+                                     f"区间只能用于数字或日期输入;“{name}”是 {input_type}"),
+                                 Say("list the values instead, e.g. [a, b]", "请改为列出取值,例如 [a, b]"))
         lo = _literal(input_type, match.group(2), values)
         hi = _literal(input_type, match.group(3), values)
         lo_closed, hi_closed = match.group(1) == "[", match.group(4) == "]"
         if lo > hi or (lo == hi and not (lo_closed and hi_closed)):
-            raise UnaryTestError(f"the range {text} contains no value", "put the smaller bound first")
+            raise UnaryTestError(Say(f"the range {text} contains no value", f"区间 {text} 不包含任何值"),
+                                 Say("put the smaller bound first", "请把较小的边界写在前面"))
         return UnaryTest(name, input_type, text, False, intervals=(Interval(lo, lo_closed, hi, hi_closed),))
     if match := _COMPARISON.match(text):
         operator = _OPERATORS.get(match.group(1), match.group(1))
@@ -110,22 +117,26 @@ def parse_test(name: str, input_type: str, raw: Raw, values: tuple[str, ...] | N
         if operator == "!=":
             return _membership(name, input_type, text, [match.group(2)], values, negated=True)
         if not ordered:
-            raise UnaryTestError(f"'{operator}' needs a number or date input; '{name}' is {input_type}",
-                                  f"use = or != or a list of values for {input_type} inputs")
+            raise UnaryTestError(Say(f"'{operator}' needs a number or date input; '{name}' is {input_type}",
+                                     f"“{operator}”只能用于数字或日期输入;“{name}”是 {input_type}"),
+                                 Say(f"use = or != or a list of values for {input_type} inputs",
+                                     f"{input_type} 输入请用 =、!= 或取值列表"))
         interval = {
             ">=": Interval(value, True, None, False), ">": Interval(value, False, None, False),
             "<=": Interval(None, False, value, True), "<": Interval(None, False, value, False),
         }[operator]
         return UnaryTest(name, input_type, text, False, intervals=(interval,))
     if ordered and re.match(r"^[\[\(\]]", text):
-        raise UnaryTestError(f"cannot read the range '{text}'", "write it like [100..200) or (0..1]")
+        raise UnaryTestError(Say(f"cannot read the range '{text}'", f"无法读取区间“{text}”"),
+                             Say("write it like [100..200) or (0..1]", "请写成 [100..200) 或 (0..1] 这样的形式"))
     return _membership(name, input_type, text, [text], values, negated=False)
 
 
 def _membership(name: str, input_type: str, text: str, items: list[str], values: tuple[str, ...] | None,
                 negated: bool) -> UnaryTest:
     if not items:
-        raise UnaryTestError("the list is empty", "list at least one value, e.g. [a, b]")
+        raise UnaryTestError(Say("the list is empty", "列表是空的"),
+                             Say("list at least one value, e.g. [a, b]", "请至少列出一个取值,例如 [a, b]"))
     parsed = [_literal(input_type, item, values) for item in items]
     if input_type not in ORDERED_TYPES:
         return UnaryTest(name, input_type, text, False, members=frozenset(parsed), negated=negated)
@@ -143,7 +154,9 @@ def _literal(input_type: str, text: str, values: tuple[str, ...] | None) -> floa
     if isinstance(value, LiteralError):
         suggestion = value.suggestion
         if input_type not in ORDERED_TYPES and re.match(r"^\s*(<|>)", text):
-            suggestion = f"comparisons need a number or date; this input expects {TYPE_NAMES[input_type]}"
+            expected = TYPE_NAMES[input_type]
+            suggestion = Say(f"comparisons need a number or date; this input expects {expected.en}",
+                             f"比较只能用于数字或日期;这个输入应为{expected.zh}")
         raise UnaryTestError(value.message, suggestion)
     return value
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import Location, Problem
+from engine.errors import Location, Problem, Say
 
 _INT = re.compile(r"^[-+]?[0-9][0-9_]*$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
@@ -89,22 +89,25 @@ def compose_text(text: str, display_path: str) -> tuple[yaml.Node | None, list[P
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = Location(display_path, mark.line + 1, mark.column + 1) if mark else Location(display_path)
-        message = f"YAML syntax error: {exc.problem or exc.context}"
+        detail = exc.problem or exc.context
+        message = Say(f"YAML syntax error: {detail}", f"YAML 语法错误:{detail}")
         return None, [Problem(location, "", message, _syntax_hint(text, mark))]
     except yaml.YAMLError as exc:
-        return None, [Problem(Location(display_path), "", f"YAML error: {exc}")]
+        return None, [Problem(Location(display_path), "", Say(f"YAML error: {exc}", f"YAML 错误:{exc}"))]
     if node is None:
-        return None, [Problem(Location(display_path), "", "the file is empty")]
+        return None, [Problem(Location(display_path), "", Say("the file is empty", "文件是空的"))]
     return node, []
 
 
-def _syntax_hint(text: str, mark: yaml.Mark | None) -> str | None:
+def _syntax_hint(text: str, mark: yaml.Mark | None) -> Say | None:
     if mark is None:
         return None
     lines = text.splitlines()
     line = lines[mark.line] if mark.line < len(lines) else ""
     if "\t" in line:
-        return "indent with spaces, not tabs"
+        return Say("indent with spaces, not tabs", "请用空格缩进,不要用 Tab")
     if re.search(r":\s*[<>!]=?\s", line) or re.search(r":\s*\[[^\]]*\.\.", line):
-        return 'put the test in quotes, e.g. ">= 5000000" or "[100..200)"'
-    return "check the indentation and that every ':' is followed by a space"
+        return Say('put the test in quotes, e.g. ">= 5000000" or "[100..200)"',
+                   '请给条件加引号,例如 ">= 5000000" 或 "[100..200)"')
+    return Say("check the indentation and that every ':' is followed by a space",
+               "请检查缩进,以及每个“:”后面是否有空格")

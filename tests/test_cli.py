@@ -59,6 +59,19 @@ def test_check_lists_every_problem_and_exits_1(rules_dir):
     assert "Traceback" not in result.output
 
 
+def test_check_speaks_chinese_by_default(rules_dir):
+    folder = rules_dir({"bank_tier.yaml": BANK.replace('assets: ">= 5000000"', 'asets: ">= 5000000"')
+                        .replace("    expect: B", "    expect: D")})
+    result = run("check", "--rules", str(folder))
+    assert result.exit_code == 1
+    assert "规则文件中有 1 个问题" in result.output
+    assert "bank_tier.yaml:11:12 rules[0].when.asets: 未知的输入“asets”(是不是想写“assets”?)" in result.output
+    folder = rules_dir({"bank_tier.yaml": BANK.replace("    expect: B", "    expect: D")})
+    result = run("check", "--rules", str(folder))
+    assert ("示例 {assets=4999999.99, credit_score=800, statements=partial} 应得 D,但 durable 引擎得到 B"
+            in result.output)
+
+
 def test_check_runs_the_examples_on_both_backends(rules_dir):
     folder = rules_dir({"bank_tier.yaml": BANK.replace("    expect: B", "    expect: D")})
     result = run("check", "--rules", str(folder), "--lang", "en")
@@ -82,9 +95,9 @@ def test_evaluate_file_writes_results_and_rejects(bank_rules, customers, tmp_pat
     }
     rejects = pd.read_csv(out.with_name("result.rejects.csv"), dtype=str, encoding="utf-8-sig")
     assert rejects.to_dict("records") == [
-        {"row": "4", "id": "c3", "column": "assets", "value": "abc", "reason": "not a number"},
+        {"row": "4", "id": "c3", "column": "assets", "value": "abc", "reason": "不是数字"},
         {"row": "7", "id": "c6", "column": "credit_score; statements", "value": "700.5; unknown",
-         "reason": "not a whole number; not one of the listed values"},
+         "reason": "不是整数; 不是列出的取值之一"},
     ]
     assert len(table) + len(rejects) == 7
     assert "7 行输入:5 行已评估,2 行拒收" in result.output
@@ -106,11 +119,11 @@ def test_scheme_missing_columns_is_skipped_or_an_error(rules_dir, customers, tmp
     assert result.exit_code == 0
     assert "Skipped scheme needs_income: the file has no column income" in result.output
     result = run("evaluate", str(customers), "--rules", str(folder), "--scheme", "needs_income",
-                 "-o", str(tmp_path / "o.csv"))
+                 "-o", str(tmp_path / "o.csv"), "--lang", "en")
     assert result.exit_code == 2
     assert "lacks inputs of the requested schemes: needs_income needs income" in result.output
     result = run("evaluate", str(customers), "--rules", str(folder), "--scheme", "nope")
-    assert result.exit_code == 2 and "unknown scheme nope" in result.output
+    assert result.exit_code == 2 and "未知的方案 nope;规则中定义的方案:bank_tier、needs_income" in result.output
 
 
 def test_evaluate_one_customer(bank_rules):
@@ -122,27 +135,29 @@ def test_evaluate_one_customer(bank_rules):
 
 
 def test_evaluate_one_customer_with_a_bad_value(bank_rules):
-    result = run("evaluate", "--rules", str(bank_rules), "--customer", '{"assets": "lots"}')
+    result = run("evaluate", "--rules", str(bank_rules), "--customer", '{"assets": "lots"}', "--lang", "en")
     assert result.exit_code == 2
     assert "assets = lots (not a number)" in result.output
-    result = run("evaluate", "--rules", str(bank_rules), "--customer", "{assets: 1}")
+    result = run("evaluate", "--rules", str(bank_rules), "--customer", '{"assets": "lots"}')
+    assert "错误: 客户的取值不符合要求:assets = lots (不是数字)" in result.output
+    result = run("evaluate", "--rules", str(bank_rules), "--customer", "{assets: 1}", "--lang", "en")
     assert result.exit_code == 2 and "--customer is not valid JSON" in result.output
 
 
 def test_usage_errors(bank_rules, customers, tmp_path):
     assert run("evaluate", "--rules", str(bank_rules)).exit_code == 2
-    result = run("evaluate", str(tmp_path / "none.csv"), "--rules", str(bank_rules))
+    result = run("evaluate", str(tmp_path / "none.csv"), "--rules", str(bank_rules), "--lang", "en")
     assert result.exit_code == 2 and "no such file" in result.output
-    result = run("evaluate", str(customers), "--rules", str(bank_rules), "--backend", "fast")
+    result = run("evaluate", str(customers), "--rules", str(bank_rules), "--backend", "fast", "--lang", "en")
     assert result.exit_code == 2 and "--backend must be one of vectorized, durable" in result.output
     result = run("evaluate", str(customers), "--rules", str(bank_rules), "--id-column", "客户号")
-    assert result.exit_code == 2 and "no column '客户号' for --id-column" in result.output
+    assert result.exit_code == 2 and "文件中没有 --id-column 指定的列“客户号”" in result.output
 
 
 def test_duplicate_header_is_an_error(bank_rules, tmp_path):
     path = tmp_path / "dup.csv"
     path.write_text("id,assets,assets,credit_score,statements\n1,1,2,3,none\n", encoding="utf-8")
-    result = run("evaluate", str(path), "--rules", str(bank_rules))
+    result = run("evaluate", str(path), "--rules", str(bank_rules), "--lang", "en")
     assert result.exit_code == 2 and "names a column more than once: assets" in result.output
 
 

@@ -16,7 +16,7 @@ def decl(kind: str, values=None, lo=None, hi=None) -> Input:
 
 
 def read(kind: str, cells: list, **options) -> list:
-    typed, reasons = coerce_column(pd.Series(cells, dtype=object), decl(kind, **options))
+    typed, reasons = coerce_column(pd.Series(cells, dtype=object), decl(kind, **options), "en")
     out = []
     for value, reason in zip(typed.tolist(), reasons.tolist(), strict=True):
         if reason:
@@ -51,4 +51,4 @@ def test_cells_are_read_or_rejected(kind, cells, expected, options):
 def test_required_inputs_reject_empty_cells():
     typed, reasons = coerce_column(pd.Series(["1", "", None], dtype=object),
                                    Input("x", "number", None, None, None, None, None, None, required=True))
-    assert reasons.tolist() == ["", "empty, but a value is required", "empty, but a value is required"]
+    assert reasons.tolist() == ["", "为空,但这一项必填", "为空,但这一项必填"]

@@ -68,4 +68,5 @@ def test_bad_tests_are_explained(kind, test, message):
     values = ("complete", "partial", "none") if kind == "enum" else None
     with pytest.raises(UnaryTestError) as info:
         parse_test("x", kind, raw(test), values)
-    assert message in info.value.message
+    assert message in info.value.message.en
+    assert info.value.message.zh and info.value.message.zh != info.value.message.en

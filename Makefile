@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	@rm -rf kece-out/demo
 	$(BIN)/kece check
+	$(BIN)/kece test
 	$(BIN)/kece evaluate data/samples/customers.csv -o kece-out/demo/customers.evaluated.csv
 	$(BIN)/kece evaluate --customer '{"assets": 6000000, "credit_record": "excellent", "statements": "complete", "risk_assessment": "complete"}' --scheme bank_tier
 	@echo

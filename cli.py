@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from engine.analysis import Finding, analyse, finding_message, region_text
@@ -75,12 +76,6 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
-
-
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise UsageError(Say(f"--lang must be one of {', '.join(LANGS)}, not '{lang}'",
@@ -142,6 +137,30 @@ def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
     where = f"{display_path(rulebook.directory)}" if rulebook.directory else ""
     out.print(t(lang, "rules_ok", schemes=len(rulebook.schemes), rules=sum(len(s.rules) for s in rulebook.schemes),
                 examples=sum(len(s.examples) for s in rulebook.schemes), where=where))
+
+
+@app.command("test")
+@handles_errors
+def test_examples(rules: RulesOption = None, lang: LangOption = "zh") -> None:
+    """Run every scheme's examples on both backends; a table per pack, and every failure located."""
+    check_lang(lang)
+    rulebook = load_rules(rules, lang)
+    table = Table(t(lang, "scheme"), t(lang, "file"), t(lang, "examples"), t(lang, "passed"), t(lang, "failed"))
+    failures = []
+    for scheme in rulebook.schemes:
+        failed = [f for backend in BACKENDS for f in run_examples(scheme, backend)]
+        failed_examples = {id(f.example) for f in failed}
+        table.add_row(scheme.id, scheme.path, str(len(scheme.examples)),
+                      str(len(scheme.examples) - len(failed_examples)), str(len(failed_examples)))
+        failures.extend(failed)
+    out.print(table)
+    for failure in failures:
+        err.print(f"{failure.location} {failure.describe(lang)}", markup=False, soft_wrap=True)
+    total = sum(len(s.examples) for s in rulebook.schemes)
+    failed_total = len({id(f.example) for f in failures})
+    out.print(t(lang, "tested", passed=total - failed_total, failed=failed_total))
+    if failures:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -82,6 +82,19 @@ def test_check_runs_the_examples_on_both_backends(rules_dir):
                 f"expects D, but the {backend} backend gives B") in result.output
 
 
+def test_test_command_runs_every_example(rules_dir):
+    folder = rules_dir({"bank_tier.yaml": BANK})
+    result = run("test", "--rules", str(folder), "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Examples: 2 passed, 0 failed (both backends)" in result.output
+    folder = rules_dir({"bank_tier.yaml": BANK.replace("    expect: B", "    expect: D")})
+    result = run("test", "--rules", str(folder), "--lang", "en")
+    assert result.exit_code == 1
+    assert "Examples: 1 passed, 1 failed (both backends)" in result.output
+    assert ("bank_tier.yaml:22:13 example {assets=4999999.99, credit_score=800, statements=partial} expects D, "
+            "but the durable backend gives B") in result.output
+
+
 def test_evaluate_file_writes_results_and_rejects(bank_rules, customers, tmp_path):
     out = tmp_path / "out" / "result.csv"
     result = run("evaluate", str(customers), "--rules", str(bank_rules), "-o", str(out))

@@ -49,6 +49,17 @@ def test_every_rule_is_bilingual_actionable_and_exemplified(scheme):
             assert action.zh.strip() and action.en.strip()
 
 
+def test_kece_check_and_kece_test_pass_on_the_bundled_packs():
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    for command in ("check", "test"):
+        result = CliRunner().invoke(app, [command, "--rules", str(bundled_dir("rules")), "--lang", "en"])
+        assert result.exit_code == 0, result.output
+        assert "warning" not in result.output
+
+
 @pytest.mark.parametrize("backend", ["vectorized", "durable"])
 @pytest.mark.parametrize("scheme", RULEBOOK.schemes, ids=lambda s: s.id)
 def test_examples_hold(scheme, backend):

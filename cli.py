@@ -175,9 +175,13 @@ def evaluate(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Results file (.csv).")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Rejects file (default: OUTPUT.rejects.csv).")] = None,
     customer: Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file "
+                                                 "(default: UTF-8, else GB18030).")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file (default: the first).")] = None,
     lang: LangOption = "zh",
 ) -> None:
-    """Evaluate customers: a file (one output row per valid row) or one --customer JSON."""
+    """Evaluate customers: a file (CSV, .xlsx, .parquet, .jsonl; one output row per valid row) or one
+    --customer JSON. Results are written as .csv, .xlsx or .parquet, by the output's extension."""
     check_lang(lang)
     if (input is None) == (customer is None):
         raise UsageError(Say("give either an input file or --customer JSON (not both)",
@@ -192,7 +196,7 @@ def evaluate(
         show_customer(evaluate_customer(rulebook, record, scheme, chosen, lang), lang)  # type: ignore[arg-type]
         return
     run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
-                        id_column=id_column, rejects=rejects, lang=lang)
+                        id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet)
     show_run(run, lang)
 
 
@@ -238,6 +242,8 @@ def show_customer(evaluation: CustomerEvaluation, lang: str) -> None:
 
 
 def show_run(run: BatchRun, lang: str) -> None:
+    if run.encoding and run.encoding != "utf-8-sig":
+        err.print(t(lang, "read_encoding", encoding=run.encoding.upper()), markup=False)
     for scheme_id, columns in run.skipped.items():
         err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(columns)), markup=False)
     for summary in run.summaries:

@@ -16,11 +16,19 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import Say
-from engine.literals import EPOCH, MAX_INTEGER, TYPE_NAMES, format_value
+from engine.literals import (
+    EPOCH,
+    FALSE_WORDS,
+    MAX_INTEGER,
+    TRUE_WORDS,
+    TYPE_NAMES,
+    LiteralError,
+    exported_number,
+    format_value,
+    parse_date,
+)
 from engine.model import Input, Scheme, Value
 
-_TRUE = ("true", "yes", "y", "t", "1", "是")
-_FALSE = ("false", "no", "n", "f", "0", "否")
 REJECT_COLUMNS = ["row", "id", "column", "value", "reason"]
 
 
@@ -34,8 +42,13 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
     empty = text.isna() | (text == "")
     kind = decl.type
     if kind in ("number", "integer"):
-        numbers = pd.to_numeric(text.str.replace("_", "", regex=False), errors="coerce").astype("float64")
+        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
         numbers = numbers.where(np.isfinite(numbers))
+        # Exported forms (1,234, ¥500, 12.5%, 500万, full-width digits) take the slower path.
+        other = ~empty & numbers.isna()
+        if other.any():
+            parsed = [exported_number(cell) for cell in text[other]]
+            numbers.loc[other] = np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
         bad = ~empty & numbers.isna()
         if kind == "integer":
             fractional = numbers.notna() & ((numbers % 1 != 0) | (numbers.abs() >= MAX_INTEGER))
@@ -44,23 +57,23 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
         typed = numbers
     elif kind == "date":
         typed = _days(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"))
-        # Other separators and unpadded months (2024/6/3) take the slower, general path.
+        # Other forms (2024/6/3, 2024年6月3日, 20240603, a midnight time) take the slower path.
         other = typed.isna() & ~empty
         if other.any():
-            parts = text[other].str.extract(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$").astype("float64")
-            parts.columns = ["year", "month", "day"]
-            typed[other] = _days(pd.to_datetime(parts, errors="coerce"))
+            days = [parse_date(cell) for cell in text[other]]
+            typed.loc[other] = np.array([np.nan if isinstance(d, LiteralError) else d for d in days], dtype=np.float64)
         bad = ~empty & typed.isna()
     elif kind == "boolean":
-        lowered = text.str.lower()
+        lowered = text.str.normalize("NFKC").str.lower()
         typed_bool = pd.Series(pd.NA, index=text.index, dtype="boolean")
-        typed_bool[lowered.isin(_TRUE).fillna(False).astype(bool)] = True
-        typed_bool[lowered.isin(_FALSE).fillna(False).astype(bool)] = False
+        typed_bool[lowered.isin(TRUE_WORDS).fillna(False).astype(bool)] = True
+        typed_bool[lowered.isin(FALSE_WORDS).fillna(False).astype(bool)] = False
         bad = ~empty & typed_bool.isna()
         typed = pd.Series(pd.Categorical(typed_bool.astype(object).where(typed_bool.notna(), None),
                                          categories=[False, True]), index=text.index)
     elif kind == "enum":
         values = list(decl.values or ())
+        text = text.str.normalize("NFKC")
         bad = ~empty & ~text.isin(values).fillna(False).astype(bool)
         typed = pd.Series(pd.Categorical(text.where(~empty & ~bad, None).astype(object), categories=values),
                           index=text.index)

@@ -16,7 +16,7 @@ from engine.errors import Say, UsageError
 from engine.messages import t
 from engine.model import Rulebook, Scheme
 from engine.results import CONFLICT, SchemeResult
-from engine.tables import guess_id_column, read_table, write_table
+from engine.tables import apply_aliases, check_output_suffix, guess_id_column, read_table, write_table
 from engine.vectorized import CONFLICTED, UNMATCHED, SchemeColumns, evaluate_frame
 
 Backend = Literal["vectorized", "durable"]
@@ -129,25 +129,37 @@ class BatchRun:
     skipped: dict[str, list[str]]
     backend: Backend
     table: pd.DataFrame = field(repr=False)
+    encoding: str | None = None
 
 
 def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,
                   schemes: Sequence[str] | None = None, backend: Backend = "vectorized",
-                  id_column: str | None = None, rejects: Path | None = None, lang: str = "zh") -> BatchRun:
-    """Evaluate every row of a customer file; unreadable rows go to the rejects file."""
-    table = read_table(input_path)
+                  id_column: str | None = None, rejects: Path | None = None, lang: str = "zh",
+                  encoding: str | None = None, sheet: str | None = None) -> BatchRun:
+    """Evaluate every row of a customer file (CSV, Excel, Parquet, JSON Lines); rows that cannot
+    be read go to the rejects file, written like the output (.csv, .xlsx or .parquet)."""
+    output = output or Path("kece-out") / f"{input_path.stem}.evaluated.csv"
+    rejects = rejects or output.with_name(f"{output.stem}.rejects{output.suffix}")
+    for path in (output, rejects):
+        check_output_suffix(path)  # before the work, not after it
+    source = read_table(input_path, encoding, sheet, lang)
+    table = apply_aliases(source.table, rulebook.select(schemes) if not _unknown(rulebook, schemes) else ())
     id_name = guess_id_column(table, id_column)
     usable, skipped = choose_schemes(rulebook, schemes, list(table.columns))
     prepared = prepare(table, usable, id_name, lang)
     columns = evaluate_prepared(prepared, usable, backend)
     out = results_table(prepared, columns, id_name or "row", lang)
-    output = output or Path("kece-out") / f"{input_path.stem}.evaluated.csv"
-    rejects = rejects or output.with_name(f"{output.stem}.rejects.csv")
+    rejected = pd.concat([source.unreadable, prepared.rejects], ignore_index=True) if len(source.unreadable) \
+        else prepared.rejects
     write_table(out, output)
-    write_table(prepared.rejects, rejects)
+    write_table(rejected.sort_values("row", kind="stable"), rejects)
     summaries = [summarize(col) for col in columns.values()]
-    return BatchRun(input_path, output, rejects, len(table), len(out), len(prepared.rejects), summaries,
-                    skipped, backend, out)
+    return BatchRun(input_path, output, rejects, len(table) + len(source.unreadable), len(out), len(rejected),
+                    summaries, skipped, backend, out, source.encoding)
+
+
+def _unknown(rulebook: Rulebook, schemes: Sequence[str] | None) -> bool:
+    return any(s not in rulebook.by_id for s in schemes or ())
 
 
 def results_table(prepared: Prepared, columns: dict[str, SchemeColumns], id_name: str, lang: str) -> pd.DataFrame:

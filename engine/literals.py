@@ -11,7 +11,9 @@ import datetime as dt
 import difflib
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
 from engine.errors import Say
 
@@ -21,9 +23,15 @@ EPOCH = dt.date(1970, 1, 1)
 MAX_INTEGER = 2**53
 
 _NUMBER = re.compile(r"^[-+]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
-_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1", "是"})
-_FALSE_WORDS = frozenset({"false", "no", "n", "f", "0", "否"})
+# 2024-06-30, 2024/6/30, 2024.06.30, 2024年6月30日, with an optional midnight time as Excel
+# exports write it; and 20240630.
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]0?0:00(?::00(?:\.0+)?)?)?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1", "是", "有", "真", "对"})
+FALSE_WORDS = frozenset({"false", "no", "n", "f", "0", "否", "无", "假", "错"})
+_CURRENCY = re.compile(r"^(?:[¥$€£]|CNY|RMB|USD)\s*|\s*(?:元|CNY|RMB)$")
+_GROUPED = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+_SCALES = {"%": Decimal("0.01"), "万": Decimal(10) ** 4, "亿": Decimal(10) ** 8}
 TYPE_NAMES = {
     "number": Say("a number", "数字"), "integer": Say("a whole number", "整数"),
     "boolean": Say("true or false", "是/否(true/false)"), "enum": Say("one of the listed values", "列出的取值之一"),
@@ -59,9 +67,9 @@ def parse_literal(input_type: str, text: str, values: tuple[str, ...] | None = N
                             Say("write digits without a fraction, e.g. 12", "请写不带小数的数字,例如 12"))
     if input_type == "boolean":
         word = text.lower()
-        if word in _TRUE_WORDS:
+        if word in TRUE_WORDS:
             return True
-        if word in _FALSE_WORDS:
+        if word in FALSE_WORDS:
             return False
         return LiteralError(Say(f"'{text}' is not true or false", f"“{text}”不是 true 或 false"),
                             Say("write true or false", "请写 true 或 false(也可写 是/否)"))
@@ -76,7 +84,8 @@ def parse_literal(input_type: str, text: str, values: tuple[str, ...] | None = N
 
 
 def parse_date(text: str) -> int | LiteralError:
-    match = _DATE.match(text.strip())
+    text = unicodedata.normalize("NFKC", text).strip()
+    match = _DATE.match(text) or _COMPACT_DATE.match(text)
     if match:
         try:
             return (dt.date(*map(int, match.groups())) - EPOCH).days
@@ -84,6 +93,24 @@ def parse_date(text: str) -> int | LiteralError:
             pass
     return LiteralError(Say(f"'{text}' is not a date", f"“{text}”不是日期"),
                         Say("write YYYY-MM-DD, e.g. 2024-06-30", "请写成 YYYY-MM-DD,例如 2024-06-30"))
+
+
+def exported_number(cell: str) -> float | None:
+    """A number as spreadsheets and CRM exports write it: full-width digits, currency signs,
+    thousands separators, and a scale suffix (12.5% is 0.125, 500万 is 5,000,000)."""
+    text = _CURRENCY.sub("", unicodedata.normalize("NFKC", cell).strip()).strip()
+    scale = _SCALES.get(text[-1:]) if text else None
+    if scale is not None:
+        text = text[:-1].strip()
+    if "," in text:
+        if not _GROUPED.match(text):
+            return None
+        text = text.replace(",", "")
+    if not _NUMBER.match(text):
+        return None
+    # Decimal keeps 12.3% exactly 0.123 before the one rounding to float.
+    value = float(Decimal(text.replace("_", "")) * (scale or 1))
+    return value if math.isfinite(value) else None
 
 
 def did_you_mean(word: str, choices, listing: Say | None = None) -> Say | None:

@@ -222,7 +222,7 @@ class _SchemeBuilder:
         lo, hi = bounds
         if lo is not None and hi is not None and lo > hi:
             self.problem(decl.location, key, Say("min is larger than max", "min 大于 max"))
-        return Input(name, decl.type, decl.title, decl.unit, values, lo, hi, decl.location, decl.required)
+        return Input(name, decl.type, decl.title, decl.unit, values, lo, hi, decl.location, decl.required, decl.aliases)
 
     def _rules(self) -> tuple[Rule, ...]:
         policy = self.spec.hit_policy

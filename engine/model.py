@@ -26,6 +26,7 @@ class Input:
     max: float | int | None
     location: Location
     required: bool = False
+    aliases: tuple[str, ...] = ()
 
     def display(self, lang: str = "zh") -> str:
         return self.title.get(lang) if self.title else self.name

@@ -68,6 +68,8 @@ class InputSpec:
     values: tuple[str, ...] | None = field(default=None, metadata=doc("The allowed values of an enum"))
     min: Raw | None = field(default=None, metadata=doc("Smallest possible value", schema=_SCALAR_SCHEMA))
     max: Raw | None = field(default=None, metadata=doc("Largest possible value", schema=_SCALAR_SCHEMA))
+    aliases: tuple[str, ...] = field(default=(), metadata=doc("Other column names that give this input, "
+                                                               "e.g. [资产规模, 总资产]"))
     required: bool = field(default=False, metadata=doc("Never empty: an empty cell is rejected, and kece check "
                                                       "does not look for gaps at missing values"))
     location: Location = field(default=Location(""), compare=False)

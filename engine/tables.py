@@ -1,49 +1,190 @@
-"""Reading customer files and writing results: the file-format edge of the batch path."""
+"""Reading customer files and writing results: the file-format edge of the batch path.
+
+Every reader returns cells as text ('' for empty), so that typing is ours (engine.coerce), not a
+reader's guess, and every format reads a value the same way.
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
+import json
+import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from engine.errors import InputFileError, Say
+from engine.model import Scheme
 
 # Spreadsheet row numbers: the header is row 1, so the first customer is row 2.
 FIRST_ROW = 2
 ID_COLUMN_GUESSES = ("id", "customer_id", "客户编号", "客户ID", "客户id")
+READ_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".jsonl", ".ndjson")
+WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet")
+# Tried in order when no --encoding is given: Chinese Excel and CRM exports are often GB18030
+# (a superset of GBK and GB2312), which UTF-8 rejects.
+ENCODINGS = ("utf-8-sig", "gb18030")
+UNREADABLE_COLUMNS = ["row", "id", "column", "value", "reason"]
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Every cell as text (empty cells as ''), so that typing is ours, not the reader's guess.
+@dataclass
+class InputTable:
+    """A customer file as text cells; the index holds each row's spreadsheet row number."""
 
-    The index holds each row's spreadsheet row number (the header is row 1); blank lines are not
-    customers and are dropped, but keep their numbers so later rows are reported where they are.
-    """
+    table: pd.DataFrame
+    encoding: str | None = None
+    # Rows the reader itself could not read (a broken JSON line), in the rejects file's columns.
+    unreadable: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNREADABLE_COLUMNS))
+
+
+def read_table(path: Path, encoding: str | None = None, sheet: str | None = None, lang: str = "zh") -> InputTable:
+    """Read a CSV, Excel, Parquet or JSON Lines file. Blank rows are not customers and are dropped,
+    but keep their numbers, so later rows are reported where a spreadsheet shows them."""
     if not path.is_file():
         raise InputFileError(Say(f"no such file: {path}", f"找不到文件:{path}"))
-    if path.suffix.lower() not in (".csv", ".txt", ""):
-        raise InputFileError(Say(f"{path}: cannot read '{path.suffix}' files yet; save it as CSV (UTF-8)",
-                                 f"{path}:暂不支持读取 {path.suffix} 文件;请另存为 CSV(UTF-8)"))
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(Say(f"{path}: is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as CSV UTF-8",
-                                 f"{path}:不是 UTF-8 文本(第 {exc.start} 字节);请另存为 CSV UTF-8")) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputFileError(Say(f"{path}: cannot read it as CSV: {exc}", f"{path}:无法按 CSV 读取:{exc}")) from None
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), [])
+    suffix = path.suffix.lower()
+    if suffix not in READ_SUFFIXES:
+        known = ", ".join(READ_SUFFIXES)
+        raise InputFileError(Say(f"{path}: cannot read '{suffix}' files; kece reads {known}",
+                                 f"{path}:无法读取 {suffix} 文件;kece 可读取 {known}"))
+    if suffix in (".xlsx", ".xlsm"):
+        result = InputTable(_read_excel(path, sheet))
+    elif suffix == ".parquet":
+        result = InputTable(_read_parquet(path))
+    elif suffix in (".jsonl", ".ndjson"):
+        result = _read_jsonl(path, encoding, lang)
+    else:
+        result = _read_csv(path, encoding)
+    table = result.table
+    if result.unreadable.empty:
+        table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(table))
+    blank = (table == "").all(axis=1) if len(table.columns) > 1 else pd.Series(False, index=table.index)
+    result.table = table[~blank]
+    return result
+
+
+def _check_header(path: Path, header: list[str]) -> None:
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise InputFileError(Say(f"{path}: the header names a column more than once: {', '.join(duplicated)}; "
                                  "rename one of them", f"{path}:表头中有重名的列:{'、'.join(duplicated)};请改名"))
-    table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(table))
-    blank = (table == "").all(axis=1) if len(table.columns) > 1 else pd.Series(False, index=table.index)
-    return table[~blank]
+
+
+def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
+    data = path.read_bytes()
+    for candidate in (encoding,) if encoding else ENCODINGS:
+        try:
+            return data.decode(candidate), candidate
+        except UnicodeDecodeError as exc:
+            failure = exc
+        except LookupError:
+            raise InputFileError(Say(f"unknown encoding '{encoding}'", f"未知的编码“{encoding}”")) from None
+    tried = encoding or " / ".join(ENCODINGS)
+    raise InputFileError(Say(f"{path}: cannot be read as {tried} (byte {failure.start}); give --encoding",
+                             f"{path}:无法按 {tried} 读取(第 {failure.start} 字节);请用 --encoding 指定编码")) from None
+
+
+def _read_csv(path: Path, encoding: str | None) -> InputTable:
+    text, used = _decode(path, encoding)
+    _check_header(path, next(csv.reader(io.StringIO(text)), []))
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(Say(f"{path}: cannot read it as CSV: {exc}", f"{path}:无法按 CSV 读取:{exc}")) from None
+    return InputTable(table, used)
+
+
+def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    try:
+        raw = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object, engine="openpyxl")
+    except ValueError as exc:  # an unknown sheet name
+        raise InputFileError(Say(f"{path}: {exc}", f"{path}:{exc}(请用 --sheet 指定工作表名)")) from None
+    except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
+        raise InputFileError(Say(f"{path}: cannot read it as an Excel workbook: {exc}",
+                                 f"{path}:无法按 Excel 工作簿读取:{exc}")) from None
+    if raw.empty:
+        return pd.DataFrame()
+    header = [cell_text(h) for h in raw.iloc[0]]
+    _check_header(path, header)
+    body = raw.iloc[1:].map(cell_text)
+    body.columns = header
+    return body.reset_index(drop=True)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        table = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises its own error types for broken files
+        raise InputFileError(Say(f"{path}: cannot read it as Parquet: {exc}", f"{path}:无法按 Parquet 读取:{exc}")) \
+            from None
+    _check_header(path, [str(c) for c in table.columns])
+    return table.astype(object).map(cell_text).reset_index(drop=True)
+
+
+def _read_jsonl(path: Path, encoding: str | None, lang: str) -> InputTable:
+    text, used = _decode(path, encoding)
+    records, unreadable, numbers = [], [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError
+        except ValueError:
+            reason = Say("not a JSON object", "不是 JSON 对象").get(lang)
+            unreadable.append({"row": number, "id": "", "column": "", "value": line[:200], "reason": reason})
+            continue
+        records.append({key: cell_text(value) for key, value in record.items()})
+        numbers.append(number)
+    table = pd.DataFrame.from_records(records).fillna("") if records else pd.DataFrame()
+    # JSON Lines has no header row: a customer's row number is its line number.
+    table.index = pd.Index(numbers, dtype="int64")
+    return InputTable(table, used, pd.DataFrame(unreadable, columns=UNREADABLE_COLUMNS))
+
+
+def cell_text(value: object) -> str:
+    """A typed cell (Excel, Parquet, JSON) as the text a CSV would hold."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.datetime):  # pandas Timestamps too
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def apply_aliases(table: pd.DataFrame, schemes: Iterable[Scheme]) -> pd.DataFrame:
+    """Rename columns named by an input's alias (`资产规模` for `assets`) to the input's name.
+
+    Two columns that would both give one input are an error naming them: kece will not guess.
+    """
+    renames: dict[str, str] = {}
+    for scheme in schemes:
+        for name, decl in scheme.inputs.items():
+            present = [c for c in (name, *decl.aliases) if c in table.columns]
+            if len(present) > 1:
+                raise InputFileError(Say(f"columns {', '.join(present)} would all give input '{name}'; keep one",
+                                         f"列 {'、'.join(present)} 都对应输入“{name}”;请只保留一列"))
+            if present and present[0] != name:
+                if renames.get(present[0], name) != name:
+                    raise InputFileError(Say(f"column '{present[0]}' is an alias of both '{renames[present[0]]}' "
+                                             f"and '{name}'", f"列“{present[0]}”同时是“{renames[present[0]]}”和"
+                                             f"“{name}”的别名"))
+                renames[present[0]] = name
+    return table.rename(columns=renames) if renames else table
 
 
 def guess_id_column(table: pd.DataFrame, requested: str | None) -> str | None:
@@ -75,8 +216,20 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+def check_output_suffix(path: Path) -> None:
+    if path.suffix.lower() not in WRITE_SUFFIXES:
+        known = ", ".join(WRITE_SUFFIXES)
+        raise InputFileError(Say(f"{path}: cannot write '{path.suffix}' files; kece writes {known}",
+                                 f"{path}:无法写出 {path.suffix} 文件;kece 可写出 {known}"))
+
+
 def write_table(table: pd.DataFrame, path: Path) -> None:
-    if path.suffix.lower() not in (".csv", ".txt"):
-        raise InputFileError(Say(f"{path}: can only write .csv files yet", f"{path}:暂时只能写 .csv 文件"))
-    # utf-8-sig so that Excel opens Chinese text correctly.
-    atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    """Write by the file's extension: CSV (UTF-8 with BOM, so Excel shows Chinese), .xlsx, .parquet."""
+    check_output_suffix(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        atomic_write(path, lambda tmp: table.to_excel(tmp, index=False, engine="openpyxl"))
+    elif suffix == ".parquet":
+        atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
+    else:
+        atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig"))

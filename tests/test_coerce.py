@@ -52,3 +52,17 @@ def test_required_inputs_reject_empty_cells():
     typed, reasons = coerce_column(pd.Series(["1", "", None], dtype=object),
                                    Input("x", "number", None, None, None, None, None, None, required=True))
     assert reasons.tolist() == ["", "为空,但这一项必填", "为空,但这一项必填"]
+
+
+@pytest.mark.parametrize(("kind", "cells", "expected"), [
+    ("number", ["1,234,567", "¥1,000", "￥2,000.50", "3000元", "12.5%", "12.3%", "500万", "1.2亿", "１２３",
+                "－５", "1,23", "12,34,567", "%"],
+     [1234567.0, 1000.0, 2000.5, 3000.0, 0.125, 0.123, 5_000_000.0, 120_000_000.0, 123.0, -5.0,
+      ("reject", "not a number"), ("reject", "not a number"), ("reject", "not a number")]),
+    ("integer", ["1,000", "3万", "1.5万", "50%"], [1000.0, 30000.0, 15000.0, ("reject", "not a whole number")]),
+    ("date", ["2024年6月30日", "2024-06-30 00:00:00", "20240630", "２０２４/６/３０", "2024-06-30 12:30:00"],
+     [19904.0, 19904.0, 19904.0, 19904.0, ("reject", "not a date (YYYY-MM-DD)")]),
+    ("boolean", ["有", "无", "Ｙ", "真"], [True, False, True, True]),
+])
+def test_values_as_spreadsheets_and_crm_systems_export_them(kind, cells, expected):
+    assert read(kind, cells) == expected

@@ -21,11 +21,14 @@ from engine.evaluate import (
     BACKENDS,
     BatchRun,
     CustomerEvaluation,
+    customer_from_file,
     display_label,
     evaluate_customer,
     evaluate_file,
+    explain_customer,
 )
 from engine.examples import run_examples
+from engine.explain import render_text, to_json
 from engine.literals import format_value
 from engine.loader import display_path, load_rulebook
 from engine.messages import LANGS, t
@@ -260,6 +263,44 @@ def show_run(run: BatchRun, lang: str) -> None:
     out.print(t(lang, "wrote_rows", rows_in=run.rows_in, rows_out=run.rows_out, rejected=run.rows_rejected))
     out.print(t(lang, "wrote", path=display_path(run.output)), markup=False)
     out.print(t(lang, "wrote", path=display_path(run.rejects_path)), markup=False)
+
+
+@app.command("explain")
+@handles_errors
+def explain_command(
+    input: Annotated[Path | None, typer.Argument(help="Customer file to find --id in.", show_default=False)] = None,
+    customer_id: Annotated[str | None, typer.Option("--id", help="The customer's id in the file.")] = None,
+    customer: Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")] = None,
+    rules: RulesOption = None,
+    scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Explain only this scheme (repeat).")]
+    = None,
+    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    lang: LangOption = "zh",
+) -> None:
+    """Why a customer gets its segments: every rule and test with the customer's values, the hit
+    policy's choice, and what would move the customer to the next better rule."""
+    check_lang(lang)
+    if (input is None) == (customer is None) or (input is not None and customer_id is None):
+        raise UsageError(Say("give INPUT --id ID, or --customer JSON", "请给出 INPUT --id ID,或 --customer JSON"))
+    rulebook = load_rules(rules, lang, quiet=as_json)
+    if customer is not None:
+        record = parse_customer_json(customer)
+    else:
+        record = customer_from_file(rulebook, input, customer_id, id_column=id_column,  # type: ignore[arg-type]
+                                    schemes=scheme, encoding=encoding, sheet=sheet, lang=lang)
+    explanations, skipped = explain_customer(rulebook, record, scheme, lang)
+    if as_json:
+        sys.stdout.write(json.dumps([to_json(e, lang) for e in explanations], ensure_ascii=False, indent=2) + "\n")
+        return
+    for scheme_id, columns in skipped.items():
+        err.print(t(lang, "skipped_customer", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+    for explanation in explanations:
+        for line in render_text(explanation, lang):
+            out.print(line, markup=False, soft_wrap=True)
+        out.print()
 
 
 @app.command()

@@ -13,6 +13,7 @@ import pandas as pd
 
 from engine.coerce import Prepared, prepare, table_from_records
 from engine.errors import Say, UsageError
+from engine.explain import Explanation, explain
 from engine.messages import t
 from engine.model import Rulebook, Scheme
 from engine.results import CONFLICT, SchemeResult
@@ -98,15 +99,49 @@ class CustomerEvaluation:
 def evaluate_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None = None,
                       backend: Backend = "durable", lang: str = "zh") -> CustomerEvaluation:
     """Evaluate one customer given as a mapping of input names to values (as in JSON)."""
+    usable, skipped, prepared = _prepare_customer(rulebook, customer, schemes, lang)
+    columns = evaluate_prepared(prepared, usable, backend)
+    return CustomerEvaluation({sid: col.result(0) for sid, col in columns.items()}, skipped,
+                              {scheme.id: scheme for scheme in usable})
+
+
+def _prepare_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None,
+                      lang: str) -> tuple[list[Scheme], dict[str, list[str]], Prepared]:
     usable, skipped = choose_schemes(rulebook, schemes, list(customer), "the customer")
     prepared = prepare(table_from_records([customer]), usable, None, lang)
     if len(prepared.rejects):
         reject = prepared.rejects.iloc[0]
         found = f"{reject['column']} = {reject['value']!s} ({reject['reason']})"
         raise UsageError(Say(f"the customer has values that do not fit: {found}", f"客户的取值不符合要求:{found}"))
-    columns = evaluate_prepared(prepared, usable, backend)
-    return CustomerEvaluation({sid: col.result(0) for sid, col in columns.items()}, skipped,
-                              {scheme.id: scheme for scheme in usable})
+    return usable, skipped, prepared
+
+
+def explain_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None = None,
+                     lang: str = "zh") -> tuple[list[Explanation], dict[str, list[str]]]:
+    """Why one customer gets what it gets, scheme by scheme (and the schemes that do not apply)."""
+    usable, skipped, prepared = _prepare_customer(rulebook, customer, schemes, lang)
+    return [explain(scheme, prepared.records(scheme)[0]) for scheme in usable], skipped
+
+
+def customer_from_file(rulebook: Rulebook, path: Path, customer_id: str, *, id_column: str | None = None,
+                       schemes: Sequence[str] | None = None, encoding: str | None = None, sheet: str | None = None,
+                       lang: str = "zh") -> dict[str, str]:
+    """One customer's cells, found by id in a customer file (every column, '' for empty)."""
+    source = read_table(path, encoding, sheet, lang)
+    table = apply_aliases(source.table, rulebook.select(schemes) if not _unknown(rulebook, schemes) else ())
+    id_name = guess_id_column(table, id_column)
+    if id_name is None:
+        raise UsageError(Say(f"{path} has no id column; name it with --id-column",
+                             f"{path} 中没有客户编号列;请用 --id-column 指定"))
+    rows = table[table[id_name] == customer_id]
+    if rows.empty:
+        raise UsageError(Say(f"no customer '{customer_id}' in {path} (column {id_name})",
+                             f"{path} 的 {id_name} 列中没有客户“{customer_id}”"))
+    if len(rows) > 1:
+        numbers = ", ".join(map(str, rows.index))
+        raise UsageError(Say(f"customer '{customer_id}' is on several rows of {path}: {numbers}",
+                             f"客户“{customer_id}”在 {path} 中出现在多行:{numbers}"))
+    return {str(k): v for k, v in rows.iloc[0].items()}
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from engine.loader import display_path, load_rulebook
 from engine.messages import LANGS, t
 from engine.model import Rulebook
 from engine.spec import json_schema
+from engine.workspace import init_workspace
 
 app = typer.Typer(
     name="kece",
@@ -91,10 +92,9 @@ def load_rules(rules: Path | None, lang: str, quiet: bool = False) -> Rulebook:
     if rules is None:
         rules, bundled = default_rules_dir()
         where_key = "bundled" if bundled else "local"
-    rulebook = load_rulebook(rules)
     if not quiet:
         err.print(t(lang, "using_rules", path=display_path(rules), where=t(lang, where_key)), markup=False)
-    return rulebook
+    return load_rulebook(rules)
 
 
 @app.callback()
@@ -110,7 +110,7 @@ def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
     """Load and validate the rule files, run their examples on both backends, and look for overlaps,
     gaps, unreachable rules and contradictions; list every problem with its file:line:col."""
     check_lang(lang)
-    rulebook = load_rules(rules, lang, quiet=True)
+    rulebook = load_rules(rules, lang)
     table = Table(t(lang, "scheme"), t(lang, "title"), t(lang, "hit_policy"), t(lang, "rules"),
                   t(lang, "inputs"), t(lang, "examples"), t(lang, "file"))
     for column in (table.columns[0], table.columns[-1]):
@@ -301,6 +301,21 @@ def explain_command(
         for line in render_text(explanation, lang):
             out.print(line, markup=False, soft_wrap=True)
         out.print()
+
+
+@app.command()
+@handles_errors
+def init(
+    folder: Annotated[Path, typer.Argument(help="New (or empty) folder for the workspace.")],
+    lang: LangOption = "zh",
+) -> None:
+    """Create a workspace for a business team: copies of the bundled packs and playbooks, sample data
+    and a short guide; kece commands run in it use its rules."""
+    check_lang(lang)
+    written = init_workspace(folder)
+    for path in written:
+        out.print(t(lang, "wrote", path=display_path(path)), markup=False)
+    out.print(t(lang, "init_next", folder=display_path(folder)), markup=False)
 
 
 @app.command()

@@ -242,3 +242,25 @@ def test_a_scheme_without_inputs_applies_to_every_row(rules_dir, customers, tmp_
     out = tmp_path / "o.csv"
     assert run("evaluate", str(customers), "--rules", str(folder), "-o", str(out)).exit_code == 0
     assert pd.read_csv(out, dtype=str)["everyone"].tolist() == ["all"] * 5
+
+
+def test_init_creates_a_workspace_that_commands_use(tmp_path, monkeypatch):
+    folder = tmp_path / "team"
+    result = run("init", str(folder), "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert (folder / "rules" / "bank_tier.yaml").is_file() and (folder / "data" / "customers.csv").is_file()
+    assert "## 中文" in (folder / "README.md").read_text(encoding="utf-8")
+    assert f"Next: cd {folder} && kece check" in result.output
+    (folder / "rules" / "bank_tier.yaml").write_text(
+        (folder / "rules" / "bank_tier.yaml").read_text(encoding="utf-8").replace("hit_policy: first",
+                                                                                   "hit_policy: frist"),
+        encoding="utf-8")
+    monkeypatch.chdir(folder)
+    result = run("check", "--lang", "en")
+    assert result.exit_code == 1 and "rules/bank_tier.yaml:13:13" in result.output  # the workspace's own rules
+    (folder / "rules" / "bank_tier.yaml").write_text(
+        (folder / "rules" / "bank_tier.yaml").read_text(encoding="utf-8").replace("frist", "first"), encoding="utf-8")
+    result = run("check", "--lang", "en")
+    assert result.exit_code == 0 and "Rules: rules (local rules)" in result.output
+    result = run("init", str(folder))
+    assert result.exit_code == 2 and "不是空文件夹" in result.output

@@ -13,7 +13,7 @@ import pandas as pd
 
 from engine.coerce import Prepared, prepare, table_from_records
 from engine.errors import Say, UsageError
-from engine.explain import Explanation, explain
+from engine.explain import SchemeExplanation, explain_scheme
 from engine.messages import t
 from engine.model import Rulebook, Scheme
 from engine.results import CONFLICT, SchemeResult
@@ -117,10 +117,10 @@ def _prepare_customer(rulebook: Rulebook, customer: Mapping[str, object], scheme
 
 
 def explain_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None = None,
-                     lang: str = "zh") -> tuple[list[Explanation], dict[str, list[str]]]:
+                     lang: str = "zh") -> tuple[list[SchemeExplanation], dict[str, list[str]]]:
     """Why one customer gets what it gets, scheme by scheme (and the schemes that do not apply)."""
     usable, skipped, prepared = _prepare_customer(rulebook, customer, schemes, lang)
-    return [explain(scheme, prepared.records(scheme)[0]) for scheme in usable], skipped
+    return [explain_scheme(scheme, prepared.records(scheme)[0]) for scheme in usable], skipped
 
 
 def customer_from_file(rulebook: Rulebook, path: Path, customer_id: str, *, id_column: str | None = None,

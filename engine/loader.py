@@ -225,7 +225,6 @@ class _SchemeBuilder:
         return Input(name, decl.type, decl.title, decl.unit, values, lo, hi, decl.location, decl.required, decl.aliases)
 
     def _rules(self) -> tuple[Rule, ...]:
-        policy = self.spec.hit_policy
         seen: dict[str, RuleSpec] = {}
         rules = []
         if not self.spec.rules:
@@ -250,37 +249,9 @@ class _SchemeBuilder:
                     ),
                 )
             seen.setdefault(rule.id, rule)
-            if self.complete and policy == "priority" and rule.priority is None:
-                self.problem(
-                    rule.location,
-                    key,
-                    Say(
-                        "hit_policy priority needs a priority: on every rule",
-                        "hit_policy priority 要求每条规则都有 priority:",
-                    ),
-                    Say("add priority: 10 (higher wins)", "请添加 priority: 10(数字大者优先)"),
-                )
-            if self.complete and policy != "priority" and rule.priority is not None:
-                self.problem(
-                    rule.location,
-                    f"{key}.priority",
-                    Say(f"priority is ignored under hit_policy {policy}", f"hit_policy {policy} 下 priority 不起作用"),
-                    Say("remove it, or set hit_policy: priority", "请删除它,或设置 hit_policy: priority"),
-                )
-            if self.complete and policy == "score" and rule.points is None:
-                self.problem(
-                    rule.location,
-                    key,
-                    Say("hit_policy score needs points: on every rule", "hit_policy score 要求每条规则都有 points:"),
-                    Say("add points: 10", "请添加 points: 10"),
-                )
-            if self.complete and policy != "score" and rule.points is not None:
-                self.problem(
-                    rule.location,
-                    f"{key}.points",
-                    Say(f"points are ignored under hit_policy {policy}", f"hit_policy {policy} 下 points 不起作用"),
-                    Say("remove them, or set hit_policy: score", "请删除它,或设置 hit_policy: score"),
-                )
+            if self.complete:
+                self._policy_field(rule, key, "priority", rule.priority, "priority", "priority: 10")
+                self._policy_field(rule, key, "points", rule.points, "score", "points: 10")
             when = self._conditions(rule.when or {}, f"{key}.when")
             branches = []
             for b, branch in enumerate(rule.any or ()):
@@ -316,6 +287,26 @@ class _SchemeBuilder:
                 )
             )
         return tuple(rules)
+
+    def _policy_field(self, rule: RuleSpec, key: str, name: str, value: object, policy: str, example: str) -> None:
+        """`priority:` belongs to hit_policy priority and `points:` to score: required there, useless elsewhere."""
+        current = self.spec.hit_policy
+        if current == policy and value is None:
+            self.problem(
+                rule.location,
+                key,
+                Say(
+                    f"hit_policy {policy} needs {name}: on every rule", f"hit_policy {policy} 要求每条规则都有 {name}:"
+                ),
+                Say(f"add {example}", f"请添加 {example}"),
+            )
+        elif current != policy and value is not None:
+            self.problem(
+                rule.location,
+                f"{key}.{name}",
+                Say(f"{name} is ignored under hit_policy {current}", f"hit_policy {current} 下 {name} 不起作用"),
+                Say(f"remove it, or set hit_policy: {policy}", f"请删除它,或设置 hit_policy: {policy}"),
+            )
 
     def _conditions(self, when: dict[str, Raw], key: str) -> tuple[UnaryTest, ...]:
         tests = []

@@ -102,7 +102,7 @@ def test_missing_keyword_that_is_also_a_value_is_ambiguous():
 
 def test_priority_and_score_fields_are_checked_against_the_policy():
     text = BANK.replace("hit_policy: first", "hit_policy: priority")
-    assert sum("needs a priority" in p for p in problems_of(text)) == 3
+    assert sum("needs priority: on every rule" in p for p in problems_of(text)) == 3
     text = BANK.replace("hit_policy: first", "hit_policy: score")
     found = problems_of(text)
     assert any("needs bands" in p for p in found) and sum("needs points" in p for p in found) == 3

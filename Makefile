@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Reinstall when the project's metadata changes; otherwise both targets reuse the environment.
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench schema clean
+.PHONY: demo test lint bench bench-large schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
 	$(BIN)/python bench/bench_check.py
+
+bench-large: $(STAMP)
+	$(BIN)/python bench/bench_large.py
 
 schema: $(STAMP)
 	$(BIN)/kece schema -o docs/kece-rules.schema.json

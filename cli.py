@@ -5,26 +5,28 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from engine.analysis import Finding, analyse, finding_message, region_text
+from engine.batch import BatchRun, evaluate_file
 from engine.bundled import default_rules_dir
 from engine.errors import KeceError, RuleLoadError, Say, UsageError
 from engine.evaluate import (
     BACKENDS,
-    BatchRun,
     CustomerEvaluation,
     customer_from_file,
     display_label,
     evaluate_customer,
-    evaluate_file,
     explain_customer,
 )
 from engine.examples import run_examples
@@ -181,6 +183,7 @@ def evaluate(
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file "
                                                  "(default: UTF-8, else GB18030).")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file (default: the first).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     lang: LangOption = "zh",
 ) -> None:
     """Evaluate customers: a file (CSV, .xlsx, .parquet, .jsonl; one output row per valid row) or one
@@ -198,9 +201,39 @@ def evaluate(
         record = parse_customer_json(customer)
         show_customer(evaluate_customer(rulebook, record, scheme, chosen, lang), lang)  # type: ignore[arg-type]
         return
-    run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
-                        id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet)
+    with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
+        run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
+                            id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet,
+                            progress=progress)
     show_run(run, lang)
+
+
+class RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:,.0f} rows/s")
+
+
+@contextmanager
+def progress_bar(path: Path, quiet: bool, lang: str) -> Iterator[Callable[[int], None] | None]:
+    """Rows, rows/s and time left on stderr, only for a person at a terminal."""
+    if quiet or not err.is_terminal:
+        yield None
+        return
+    total = count_rows(path) if path.suffix.lower() in (".csv", ".txt") else None
+    columns = [TextColumn(t(lang, "progress")), BarColumn(), MofNCompleteColumn(), RateColumn(),
+               TimeRemainingColumn()]
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("rows", total=total)
+        yield lambda rows: bar.update(task, completed=rows)
+
+
+def count_rows(path: Path) -> int:
+    """Lines after the header: the progress bar's total (a quoted line break makes it an estimate)."""
+    lines = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 24):
+            lines += block.count(b"\n")
+    return max(lines - 1, 0)
 
 
 def show_finding(finding: Finding, lang: str) -> None:

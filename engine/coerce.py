@@ -32,6 +32,12 @@ from engine.model import Input, Scheme, Value
 REJECT_COLUMNS = ["row", "id", "column", "value", "reason"]
 
 
+def empty_rejects() -> pd.DataFrame:
+    """No rejects, with the types a rejects table has (row numbers are whole numbers)."""
+    return pd.DataFrame({"row": pd.Series(dtype="int64"),
+                         **{name: pd.Series(dtype=object) for name in REJECT_COLUMNS[1:]}})
+
+
 def column_key(decl: Input) -> tuple:
     return (decl.name, decl.type, decl.values, decl.min, decl.max, decl.required)
 
@@ -111,7 +117,7 @@ class Prepared:
     ids: pd.Series
     rows: np.ndarray
     columns: dict[tuple, pd.Series] = field(default_factory=dict)
-    rejects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECT_COLUMNS))
+    rejects: pd.DataFrame = field(default_factory=empty_rejects)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -175,7 +181,7 @@ def prepare(table: pd.DataFrame, schemes: Iterable[Scheme], id_column: str | Non
                    .agg({"column": "; ".join, "value": lambda v: "; ".join(map(str, v)), "reason": "; ".join}))
         keep = ~np.isin(row_numbers, rejects["row"].to_numpy())
     else:
-        rejects = pd.DataFrame(columns=REJECT_COLUMNS)
+        rejects = empty_rejects()
         keep = np.ones(len(table), dtype=bool)
     kept = {key: column[keep].reset_index(drop=True) for key, column in typed.items()}
     return Prepared(ids[keep].reset_index(drop=True), row_numbers[keep], kept, rejects[REJECT_COLUMNS])

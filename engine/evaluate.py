@@ -4,12 +4,9 @@ over these functions and tests call them directly."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-
-import numpy as np
-import pandas as pd
 
 from engine.coerce import Prepared, prepare, table_from_records
 from engine.errors import Say, UsageError
@@ -17,8 +14,8 @@ from engine.explain import SchemeExplanation, explain_scheme
 from engine.messages import t
 from engine.model import Rulebook, Scheme
 from engine.results import CONFLICT, SchemeResult
-from engine.tables import apply_aliases, check_output_suffix, guess_id_column, read_table, write_table
-from engine.vectorized import CONFLICTED, UNMATCHED, SchemeColumns, evaluate_frame
+from engine.tables import apply_aliases, guess_id_column, read_table
+from engine.vectorized import SchemeColumns, evaluate_frame
 
 Backend = Literal["vectorized", "durable"]
 BACKENDS: tuple[Backend, ...] = ("vectorized", "durable")
@@ -89,6 +86,11 @@ def choose_schemes(rulebook: Rulebook, requested: Sequence[str] | None, columns:
     return usable, skipped
 
 
+def alias_schemes(rulebook: Rulebook, requested: Sequence[str] | None) -> list[Scheme]:
+    """The schemes whose input aliases may rename a file's columns: the requested ones, or all."""
+    return [s for s in rulebook.schemes if not requested or s.id in requested]
+
+
 @dataclass(frozen=True)
 class CustomerEvaluation:
     results: dict[str, SchemeResult]
@@ -128,7 +130,7 @@ def customer_from_file(rulebook: Rulebook, path: Path, customer_id: str, *, id_c
                        lang: str = "zh") -> dict[str, str]:
     """One customer's cells, found by id in a customer file (every column, '' for empty)."""
     source = read_table(path, encoding, sheet, lang)
-    table = apply_aliases(source.table, rulebook.select(schemes) if not _unknown(rulebook, schemes) else ())
+    table = apply_aliases(source.table, alias_schemes(rulebook, schemes))
     id_name = guess_id_column(table, id_column)
     if id_name is None:
         raise UsageError(Say(f"{path} has no id column; name it with --id-column",
@@ -144,71 +146,6 @@ def customer_from_file(rulebook: Rulebook, path: Path, customer_id: str, *, id_c
     return {str(k): v for k, v in rows.iloc[0].items()}
 
 
-@dataclass(frozen=True)
-class SchemeSummary:
-    scheme: Scheme
-    counts: dict[str, int]  # outcome id -> customers, in rule (or band) order, zeros included
-    unmatched: int
-    conflicts: int
-
-
-@dataclass(frozen=True)
-class BatchRun:
-    input: Path
-    output: Path
-    rejects_path: Path
-    rows_in: int
-    rows_out: int
-    rows_rejected: int
-    summaries: list[SchemeSummary]
-    skipped: dict[str, list[str]]
-    backend: Backend
-    table: pd.DataFrame = field(repr=False)
-    encoding: str | None = None
-
-
-def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,
-                  schemes: Sequence[str] | None = None, backend: Backend = "vectorized",
-                  id_column: str | None = None, rejects: Path | None = None, lang: str = "zh",
-                  encoding: str | None = None, sheet: str | None = None) -> BatchRun:
-    """Evaluate every row of a customer file (CSV, Excel, Parquet, JSON Lines); rows that cannot
-    be read go to the rejects file, written like the output (.csv, .xlsx or .parquet)."""
-    output = output or Path("kece-out") / f"{input_path.stem}.evaluated.csv"
-    rejects = rejects or output.with_name(f"{output.stem}.rejects{output.suffix}")
-    for path in (output, rejects):
-        check_output_suffix(path)  # before the work, not after it
-    source = read_table(input_path, encoding, sheet, lang)
-    table = apply_aliases(source.table, rulebook.select(schemes) if not _unknown(rulebook, schemes) else ())
-    id_name = guess_id_column(table, id_column)
-    usable, skipped = choose_schemes(rulebook, schemes, list(table.columns))
-    prepared = prepare(table, usable, id_name, lang)
-    columns = evaluate_prepared(prepared, usable, backend)
-    out = results_table(prepared, columns, id_name or "row", lang)
-    rejected = pd.concat([source.unreadable, prepared.rejects], ignore_index=True) if len(source.unreadable) \
-        else prepared.rejects
-    write_table(out, output)
-    write_table(rejected.sort_values("row", kind="stable"), rejects)
-    summaries = [summarize(col) for col in columns.values()]
-    return BatchRun(input_path, output, rejects, len(table) + len(source.unreadable), len(out), len(rejected),
-                    summaries, skipped, backend, out, source.encoding)
-
-
-def _unknown(rulebook: Rulebook, schemes: Sequence[str] | None) -> bool:
-    return any(s not in rulebook.by_id for s in schemes or ())
-
-
-def results_table(prepared: Prepared, columns: dict[str, SchemeColumns], id_name: str, lang: str) -> pd.DataFrame:
-    data: dict[str, object] = {id_name: prepared.ids.to_numpy()}
-    for scheme_id, col in columns.items():
-        display = pd.Series(col.display)
-        data[scheme_id] = display.to_numpy()
-        labels = {value: display_label(col.scheme, value, lang) for value in display.unique()}
-        data[f"{scheme_id}.label"] = display.map(labels).to_numpy()
-        if col.score is not None:
-            data[f"{scheme_id}.score"] = col.score
-    return pd.DataFrame(data)
-
-
 def display_label(scheme: Scheme, display: str, lang: str) -> str:
     """The label(s) for an output-column value, in `lang`."""
     if display == "":
@@ -216,15 +153,3 @@ def display_label(scheme: Scheme, display: str, lang: str) -> str:
     if display == CONFLICT:
         return t(lang, "conflict")
     return "|".join(scheme.outcome_label(part, lang) for part in display.split("|"))
-
-
-def summarize(col: SchemeColumns) -> SchemeSummary:
-    scheme = col.scheme
-    if scheme.hit_policy == "collect":
-        per_rule = col.rule_masks.sum(axis=1)
-        counts = {rule.id: int(per_rule[rule.index]) for rule in scheme.rules}
-    else:
-        outcomes = scheme.bands if scheme.hit_policy == "score" else scheme.rules
-        found = np.bincount(col.winner[col.winner >= 0], minlength=len(outcomes))
-        counts = {item.id: int(found[item.index]) for item in outcomes}
-    return SchemeSummary(scheme, counts, int((col.winner == UNMATCHED).sum()), int((col.winner == CONFLICTED).sum()))

@@ -6,6 +6,7 @@ reader's guess, and every format reads a value the same way.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -13,11 +14,13 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from engine.errors import InputFileError, Say
 from engine.model import Scheme
@@ -31,6 +34,7 @@ WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 # (a superset of GBK and GB2312), which UTF-8 rejects.
 ENCODINGS = ("utf-8-sig", "gb18030")
 UNREADABLE_COLUMNS = ["row", "id", "column", "value", "reason"]
+BLOCK = 1 << 24
 
 
 @dataclass
@@ -61,11 +65,9 @@ def read_table(path: Path, encoding: str | None = None, sheet: str | None = None
         result = _read_jsonl(path, encoding, lang)
     else:
         result = _read_csv(path, encoding)
-    table = result.table
     if result.unreadable.empty:
-        table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(table))
-    blank = (table == "").all(axis=1) if len(table.columns) > 1 else pd.Series(False, index=table.index)
-    result.table = table[~blank]
+        result.table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(result.table))
+    result.table = _without_blank_rows(result.table)
     return result
 
 
@@ -74,6 +76,85 @@ def _check_header(path: Path, header: list[str]) -> None:
     if duplicated:
         raise InputFileError(Say(f"{path}: the header names a column more than once: {', '.join(duplicated)}; "
                                  "rename one of them", f"{path}:表头中有重名的列:{'、'.join(duplicated)};请改名"))
+
+
+def detect_encoding(path: Path, encoding: str | None) -> str:
+    """The encoding a text file decodes with, checked over the whole file in blocks (flat memory)."""
+    for candidate in (encoding,) if encoding else ENCODINGS:
+        try:
+            decoder = codecs.getincrementaldecoder(candidate)()
+        except LookupError:
+            raise InputFileError(Say(f"unknown encoding '{encoding}'", f"未知的编码“{encoding}”")) from None
+        position = 0
+        try:
+            with path.open("rb") as handle:
+                while block := handle.read(BLOCK):
+                    decoder.decode(block)
+                    position += len(block)
+                decoder.decode(b"", final=True)
+            return candidate
+        except UnicodeDecodeError as exc:
+            failure = position + exc.start
+    tried = encoding or " / ".join(ENCODINGS)
+    raise InputFileError(Say(f"{path}: cannot be read as {tried} (byte {failure}); give --encoding",
+                             f"{path}:无法按 {tried} 读取(第 {failure} 字节);请用 --encoding 指定编码"))
+
+
+def iter_table(path: Path, encoding: str | None = None, sheet: str | None = None, lang: str = "zh",
+               chunk_rows: int = 250_000) -> tuple[str | None, Iterator[InputTable]]:
+    """(encoding, chunks): a file in pieces of at most `chunk_rows` rows, so a file larger than
+    memory is read in flat memory. CSV and Parquet stream; Excel and JSON Lines come whole."""
+    suffix = path.suffix.lower()
+    if path.is_file() and suffix in (".csv", ".txt"):
+        used = detect_encoding(path, encoding)
+        return used, _csv_chunks(path, used, chunk_rows)
+    if path.is_file() and suffix == ".parquet":
+        return None, _parquet_chunks(path, chunk_rows)
+    whole = read_table(path, encoding, sheet, lang)
+    return whole.encoding, iter([whole])
+
+
+def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[InputTable]:
+    with path.open(encoding=encoding, newline="") as handle:
+        header = next(csv.reader(handle), [])
+    _check_header(path, header)
+    with path.open(encoding=encoding, newline="") as handle:
+        try:
+            reader = pd.read_csv(handle, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                                 chunksize=chunk_rows)
+            start = FIRST_ROW
+            for chunk in reader:
+                chunk.index = pd.RangeIndex(start, start + len(chunk))
+                start += len(chunk)
+                yield InputTable(_without_blank_rows(chunk), encoding)
+            if start == FIRST_ROW:  # a header and no rows: still one (empty) chunk to decide on
+                yield InputTable(pd.DataFrame(columns=header, dtype=str), encoding)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputFileError(Say(f"{path}: cannot read it as CSV: {exc}",
+                                     f"{path}:无法按 CSV 读取:{exc}")) from None
+
+
+def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[InputTable]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises its own error types for broken files
+        raise InputFileError(Say(f"{path}: cannot read it as Parquet: {exc}", f"{path}:无法按 Parquet 读取:{exc}")) \
+            from None
+    _check_header(path, list(parquet.schema_arrow.names))
+    start = FIRST_ROW
+    for batch in parquet.iter_batches(batch_size=chunk_rows):
+        chunk = batch.to_pandas().astype(object).map(cell_text)
+        chunk.index = pd.RangeIndex(start, start + len(chunk))
+        start += len(chunk)
+        yield InputTable(_without_blank_rows(chunk))
+    if start == FIRST_ROW:
+        yield InputTable(pd.DataFrame(columns=list(parquet.schema_arrow.names), dtype=str))
+
+
+def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
+    if len(table.columns) <= 1:
+        return table
+    return table[~(table == "").all(axis=1)]
 
 
 def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
@@ -221,6 +302,59 @@ def check_output_suffix(path: Path) -> None:
         known = ", ".join(WRITE_SUFFIXES)
         raise InputFileError(Say(f"{path}: cannot write '{path.suffix}' files; kece writes {known}",
                                  f"{path}:无法写出 {path.suffix} 文件;kece 可写出 {known}"))
+
+
+class ChunkWriter:
+    """Writes a table chunk by chunk and puts the file in place only when every chunk is written:
+    CSV and Parquet stream to a temporary file; Excel (at most ~1M rows anyway) is written at the end."""
+
+    def __init__(self, path: Path) -> None:
+        check_output_suffix(path)
+        self.path = path
+        self.suffix = path.suffix.lower()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        self.tmp = Path(name)
+        self.pending: list[pd.DataFrame] = []
+        self.parquet: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, table: pd.DataFrame) -> None:
+        if self.suffix == ".csv":
+            table.to_csv(self.tmp, mode="a" if self.rows else "w", header=not self.rows, index=False,
+                         encoding="utf-8-sig" if not self.rows else "utf-8")
+        elif self.suffix == ".parquet":
+            if self.parquet is None:
+                # Text columns are strings even when a first chunk holds only empty values.
+                schema = pa.schema([(str(name), pa.float64() if pd.api.types.is_float_dtype(dtype)
+                                     else pa.int64() if pd.api.types.is_integer_dtype(dtype) else pa.string())
+                                    for name, dtype in table.dtypes.items()])
+                self.parquet = pq.ParquetWriter(self.tmp, schema)
+            batch = pa.Table.from_pandas(table, preserve_index=False)
+            self.parquet.write_table(batch.cast(self.parquet.schema))
+        else:
+            self.pending.append(table)
+        self.rows += len(table)
+
+    def close(self, empty: pd.DataFrame) -> None:
+        """Finish the file; `empty` gives the columns when no chunk had rows."""
+        if self.rows == 0 and self.suffix != ".xlsx":
+            self.write(empty)
+        if self.parquet is not None:
+            self.parquet.close()
+        if self.suffix == ".xlsx":
+            whole = pd.concat(self.pending, ignore_index=True) if self.pending else empty
+            whole.to_excel(self.tmp, index=False, engine="openpyxl")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o666 & ~umask)
+        os.replace(self.tmp, self.path)
+
+    def abandon(self) -> None:
+        if self.parquet is not None:
+            self.parquet.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 def write_table(table: pd.DataFrame, path: Path) -> None:

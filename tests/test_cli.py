@@ -114,6 +114,7 @@ def test_evaluate_file_writes_results_and_rejects(bank_rules, customers, tmp_pat
     ]
     assert len(table) + len(rejects) == 7
     assert "7 行输入:5 行已评估,2 行拒收" in result.output
+    assert "评估中" not in result.output  # no progress bar when the output is not a terminal
     assert "A类客户" in result.output and "60.0%" in result.output
 
 

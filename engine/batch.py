@@ -1,0 +1,129 @@
+"""Evaluating a whole customer file: read in chunks, type, evaluate, write results and rejects as
+they come, so memory stays flat however large the file; summaries add up over the chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.coerce import Prepared, empty_rejects, prepare
+from engine.evaluate import Backend, alias_schemes, choose_schemes, display_label, evaluate_prepared
+from engine.model import Rulebook, Scheme
+from engine.tables import ChunkWriter, apply_aliases, check_output_suffix, guess_id_column, iter_table
+from engine.vectorized import CONFLICTED, UNMATCHED, SchemeColumns
+
+CHUNK_ROWS = 250_000
+Progress = Callable[[int], None]  # called with the rows read so far
+
+
+@dataclass
+class SchemeSummary:
+    scheme: Scheme
+    counts: dict[str, int]  # outcome id -> customers, in rule (or band) order, zeros included
+    unmatched: int = 0
+    conflicts: int = 0
+
+    def add(self, col: SchemeColumns) -> None:
+        scheme = col.scheme
+        if scheme.hit_policy == "collect":
+            per_rule = col.rule_masks.sum(axis=1)
+            found = {rule.id: int(per_rule[rule.index]) for rule in scheme.rules}
+        else:
+            outcomes = scheme.bands if scheme.hit_policy == "score" else scheme.rules
+            hits = np.bincount(col.winner[col.winner >= 0], minlength=len(outcomes))
+            found = {item.id: int(hits[item.index]) for item in outcomes}
+        for key, count in found.items():
+            self.counts[key] += count
+        self.unmatched += int((col.winner == UNMATCHED).sum())
+        self.conflicts += int((col.winner == CONFLICTED).sum())
+
+
+def empty_summary(scheme: Scheme) -> SchemeSummary:
+    outcomes = scheme.bands if scheme.hit_policy == "score" else scheme.rules
+    return SchemeSummary(scheme, {item.id: 0 for item in outcomes})
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    input: Path
+    output: Path
+    rejects_path: Path
+    rows_in: int
+    rows_out: int
+    rows_rejected: int
+    summaries: list[SchemeSummary]
+    skipped: dict[str, list[str]]
+    backend: Backend
+    encoding: str | None = None
+    chunks: int = field(default=1)
+
+
+def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,
+                  schemes: Sequence[str] | None = None, backend: Backend = "vectorized",
+                  id_column: str | None = None, rejects: Path | None = None, lang: str = "zh",
+                  encoding: str | None = None, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS,
+                  progress: Progress | None = None) -> BatchRun:
+    """Evaluate every row of a customer file (CSV, Excel, Parquet, JSON Lines); rows that cannot
+    be read go to the rejects file, written like the output (.csv, .xlsx or .parquet)."""
+    output = output or Path("kece-out") / f"{input_path.stem}.evaluated.csv"
+    rejects = rejects or output.with_name(f"{output.stem}.rejects{output.suffix}")
+    for path in (output, rejects):
+        check_output_suffix(path)  # before the work, not after it
+    used_encoding, chunks = iter_table(input_path, encoding, sheet, lang, chunk_rows)
+    aliased = alias_schemes(rulebook, schemes)
+    results, rejected = ChunkWriter(output), ChunkWriter(rejects)
+    rows_in = rows_out = rows_rejected = count = 0
+    usable: list[Scheme] | None = None
+    try:
+        for chunk in chunks:
+            table = apply_aliases(chunk.table, aliased)
+            if usable is None:  # the header decides once for the whole file
+                id_name = guess_id_column(table, id_column)
+                usable, skipped = choose_schemes(rulebook, schemes, list(table.columns))
+                summaries = {scheme.id: empty_summary(scheme) for scheme in usable}
+            prepared = prepare(table, usable, id_name, lang)
+            columns = evaluate_prepared(prepared, usable, backend)
+            out = results_table(prepared, columns, id_name or "row", lang)
+            bad = pd.concat([chunk.unreadable, prepared.rejects], ignore_index=True) if len(chunk.unreadable) \
+                else prepared.rejects
+            results.write(out)
+            rejected.write(bad.sort_values("row", kind="stable"))
+            for col in columns.values():
+                summaries[col.scheme.id].add(col)
+            rows_in += len(table) + len(chunk.unreadable)
+            rows_out += len(out)
+            rows_rejected += len(bad)
+            count += 1
+            if progress:
+                progress(rows_in)
+    except BaseException:
+        results.abandon()
+        rejected.abandon()
+        raise
+    results.close(pd.DataFrame(columns=_result_columns(usable, id_name or "row")))
+    rejected.close(empty_rejects())
+    return BatchRun(input_path, output, rejects, rows_in, rows_out, rows_rejected, list(summaries.values()),
+                    skipped, backend, used_encoding, count)
+
+
+def _result_columns(schemes: list[Scheme], id_name: str) -> list[str]:
+    columns = [id_name]
+    for scheme in schemes:
+        columns += [scheme.id, f"{scheme.id}.label"] + ([f"{scheme.id}.score"] if scheme.hit_policy == "score" else [])
+    return columns
+
+
+def results_table(prepared: Prepared, columns: dict[str, SchemeColumns], id_name: str, lang: str) -> pd.DataFrame:
+    data: dict[str, object] = {id_name: prepared.ids.to_numpy()}
+    for scheme_id, col in columns.items():
+        display = pd.Series(col.display, dtype=object)
+        data[scheme_id] = display.to_numpy()
+        labels = {value: display_label(col.scheme, value, lang) for value in display.unique()}
+        data[f"{scheme_id}.label"] = display.map(labels).to_numpy()
+        if col.score is not None:
+            data[f"{scheme_id}.score"] = col.score
+    return pd.DataFrame(data)

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
+
 from engine.coerce import Prepared, prepare, table_from_records
 from engine.errors import Say, UsageError
 from engine.explain import SchemeExplanation, explain_scheme
 from engine.messages import t
 from engine.model import Rulebook, Scheme
 from engine.results import CONFLICT, SchemeResult
-from engine.tables import apply_aliases, guess_id_column, read_table
+from engine.tables import apply_aliases, guess_id_column, iter_table
 from engine.vectorized import SchemeColumns, evaluate_frame
 
 Backend = Literal["vectorized", "durable"]
@@ -129,13 +131,16 @@ def customer_from_file(rulebook: Rulebook, path: Path, customer_id: str, *, id_c
                        schemes: Sequence[str] | None = None, encoding: str | None = None, sheet: str | None = None,
                        lang: str = "zh") -> dict[str, str]:
     """One customer's cells, found by id in a customer file (every column, '' for empty)."""
-    source = read_table(path, encoding, sheet, lang)
-    table = apply_aliases(source.table, alias_schemes(rulebook, schemes))
-    id_name = guess_id_column(table, id_column)
-    if id_name is None:
-        raise UsageError(Say(f"{path} has no id column; name it with --id-column",
-                             f"{path} 中没有客户编号列;请用 --id-column 指定"))
-    rows = table[table[id_name] == customer_id]
+    _, chunks = iter_table(path, encoding, sheet, lang)
+    found, id_name = [], None
+    for chunk in chunks:  # chunk by chunk: a large file is never held whole
+        table = apply_aliases(chunk.table, alias_schemes(rulebook, schemes))
+        id_name = id_name or guess_id_column(table, id_column)
+        if id_name is None:
+            raise UsageError(Say(f"{path} has no id column; name it with --id-column",
+                                 f"{path} 中没有客户编号列;请用 --id-column 指定"))
+        found.append(table[table[id_name] == customer_id])
+    rows = pd.concat(found)
     if rows.empty:
         raise UsageError(Say(f"no customer '{customer_id}' in {path} (column {id_name})",
                              f"{path} 的 {id_name} 列中没有客户“{customer_id}”"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 import json
 import math
 import os
@@ -47,9 +46,12 @@ class InputTable:
     unreadable: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNREADABLE_COLUMNS))
 
 
-def read_table(path: Path, encoding: str | None = None, sheet: str | None = None, lang: str = "zh") -> InputTable:
-    """Read a CSV, Excel, Parquet or JSON Lines file. Blank rows are not customers and are dropped,
-    but keep their numbers, so later rows are reported where a spreadsheet shows them."""
+def iter_table(path: Path, encoding: str | None = None, sheet: str | None = None, lang: str = "zh",
+               chunk_rows: int = 250_000) -> tuple[str | None, Iterator[InputTable]]:
+    """(encoding, chunks): a CSV, Excel, Parquet or JSON Lines file in pieces of at most `chunk_rows`
+    rows, so a file larger than memory is read in flat memory (CSV and Parquet stream; Excel and JSON
+    Lines come whole). Each chunk's index holds spreadsheet row numbers; blank rows are not customers
+    and are dropped, but keep their numbers, so later rows are reported where a spreadsheet shows them."""
     if not path.is_file():
         raise InputFileError(Say(f"no such file: {path}", f"找不到文件:{path}"))
     suffix = path.suffix.lower()
@@ -57,18 +59,18 @@ def read_table(path: Path, encoding: str | None = None, sheet: str | None = None
         known = ", ".join(READ_SUFFIXES)
         raise InputFileError(Say(f"{path}: cannot read '{suffix}' files; kece reads {known}",
                                  f"{path}:无法读取 {suffix} 文件;kece 可读取 {known}"))
-    if suffix in (".xlsx", ".xlsm"):
-        result = InputTable(_read_excel(path, sheet))
-    elif suffix == ".parquet":
-        result = InputTable(_read_parquet(path))
-    elif suffix in (".jsonl", ".ndjson"):
-        result = _read_jsonl(path, encoding, lang)
+    if suffix in (".csv", ".txt"):
+        used = detect_encoding(path, encoding)
+        return used, _csv_chunks(path, used, chunk_rows)
+    if suffix == ".parquet":
+        return None, _parquet_chunks(path, chunk_rows)
+    if suffix in (".jsonl", ".ndjson"):
+        whole = _read_jsonl(path, encoding, lang)
     else:
-        result = _read_csv(path, encoding)
-    if result.unreadable.empty:
-        result.table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(result.table))
-    result.table = _without_blank_rows(result.table)
-    return result
+        whole = InputTable(_read_excel(path, sheet))
+        whole.table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(whole.table))
+    whole.table = _without_blank_rows(whole.table)
+    return whole.encoding, iter([whole])
 
 
 def _check_header(path: Path, header: list[str]) -> None:
@@ -98,20 +100,6 @@ def detect_encoding(path: Path, encoding: str | None) -> str:
     tried = encoding or " / ".join(ENCODINGS)
     raise InputFileError(Say(f"{path}: cannot be read as {tried} (byte {failure}); give --encoding",
                              f"{path}:无法按 {tried} 读取(第 {failure} 字节);请用 --encoding 指定编码"))
-
-
-def iter_table(path: Path, encoding: str | None = None, sheet: str | None = None, lang: str = "zh",
-               chunk_rows: int = 250_000) -> tuple[str | None, Iterator[InputTable]]:
-    """(encoding, chunks): a file in pieces of at most `chunk_rows` rows, so a file larger than
-    memory is read in flat memory. CSV and Parquet stream; Excel and JSON Lines come whole."""
-    suffix = path.suffix.lower()
-    if path.is_file() and suffix in (".csv", ".txt"):
-        used = detect_encoding(path, encoding)
-        return used, _csv_chunks(path, used, chunk_rows)
-    if path.is_file() and suffix == ".parquet":
-        return None, _parquet_chunks(path, chunk_rows)
-    whole = read_table(path, encoding, sheet, lang)
-    return whole.encoding, iter([whole])
 
 
 def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[InputTable]:
@@ -157,30 +145,6 @@ def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[~(table == "").all(axis=1)]
 
 
-def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
-    data = path.read_bytes()
-    for candidate in (encoding,) if encoding else ENCODINGS:
-        try:
-            return data.decode(candidate), candidate
-        except UnicodeDecodeError as exc:
-            failure = exc
-        except LookupError:
-            raise InputFileError(Say(f"unknown encoding '{encoding}'", f"未知的编码“{encoding}”")) from None
-    tried = encoding or " / ".join(ENCODINGS)
-    raise InputFileError(Say(f"{path}: cannot be read as {tried} (byte {failure.start}); give --encoding",
-                             f"{path}:无法按 {tried} 读取(第 {failure.start} 字节);请用 --encoding 指定编码")) from None
-
-
-def _read_csv(path: Path, encoding: str | None) -> InputTable:
-    text, used = _decode(path, encoding)
-    _check_header(path, next(csv.reader(io.StringIO(text)), []))
-    try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputFileError(Say(f"{path}: cannot read it as CSV: {exc}", f"{path}:无法按 CSV 读取:{exc}")) from None
-    return InputTable(table, used)
-
-
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
         raw = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object, engine="openpyxl")
@@ -198,18 +162,9 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     return body.reset_index(drop=True)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        table = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises its own error types for broken files
-        raise InputFileError(Say(f"{path}: cannot read it as Parquet: {exc}", f"{path}:无法按 Parquet 读取:{exc}")) \
-            from None
-    _check_header(path, [str(c) for c in table.columns])
-    return table.astype(object).map(cell_text).reset_index(drop=True)
-
-
 def _read_jsonl(path: Path, encoding: str | None, lang: str) -> InputTable:
-    text, used = _decode(path, encoding)
+    used = detect_encoding(path, encoding)
+    text = path.read_text(encoding=used)
     records, unreadable, numbers = [], [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -287,14 +242,18 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    # mkstemp makes the file private (0600); give it the permissions a plain open() would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
 
 
 def check_output_suffix(path: Path) -> None:
@@ -346,24 +305,9 @@ class ChunkWriter:
         if self.suffix == ".xlsx":
             whole = pd.concat(self.pending, ignore_index=True) if self.pending else empty
             whole.to_excel(self.tmp, index=False, engine="openpyxl")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.tmp, 0o666 & ~umask)
-        os.replace(self.tmp, self.path)
+        _publish(self.tmp, self.path)
 
     def abandon(self) -> None:
         if self.parquet is not None:
             self.parquet.close()
         self.tmp.unlink(missing_ok=True)
-
-
-def write_table(table: pd.DataFrame, path: Path) -> None:
-    """Write by the file's extension: CSV (UTF-8 with BOM, so Excel shows Chinese), .xlsx, .parquet."""
-    check_output_suffix(path)
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        atomic_write(path, lambda tmp: table.to_excel(tmp, index=False, engine="openpyxl"))
-    elif suffix == ".parquet":
-        atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
-    else:
-        atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -141,34 +142,11 @@ class _SchemeBuilder:
         self.inputs = {name: self._input(name, decl) for name, decl in spec.inputs.items()}
         rules = self._rules()
         bands = self._bands()
-        scheme = Scheme(
-            spec.id,
-            spec.title,
-            spec.hit_policy,
-            self.inputs,
-            rules,
-            bands,
-            (),
-            spec.description,
-            spec.source,
-            self.path,
-            spec.location,
-        )
+        scheme = Scheme(spec.id, spec.title, spec.hit_policy, self.inputs, rules, bands, (), spec.description,
+                        spec.source, self.path, spec.location, spec.complete)
+        # Examples are checked against the compiled rules, then attached.
         examples = tuple(self._example(i, ex, scheme) for i, ex in enumerate(spec.examples))
-        return Scheme(
-            spec.id,
-            spec.title,
-            spec.hit_policy,
-            self.inputs,
-            rules,
-            bands,
-            tuple(e for e in examples if e is not None),
-            spec.description,
-            spec.source,
-            self.path,
-            spec.location,
-            spec.complete,
-        )
+        return dataclasses.replace(scheme, examples=tuple(e for e in examples if e is not None))
 
     def _input(self, name: str, decl) -> Input:
         key = f"inputs.{name}"

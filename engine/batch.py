@@ -3,7 +3,8 @@ they come, so memory stays flat however large the file; summaries add up over th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,52 @@ class BatchRun:
     chunks: int = field(default=1)
 
 
+@dataclass
+class EvaluatedChunk:
+    """One chunk of a file, evaluated: typed rows, results per scheme and the rows that were rejected."""
+
+    prepared: Prepared
+    columns: dict[str, SchemeColumns]
+    rejects: pd.DataFrame
+    rows_in: int
+
+
+@dataclass
+class FileEvaluation:
+    """What is known from a file's header once its first chunk is read; `chunks` yields the rest."""
+
+    schemes: list[Scheme]
+    skipped: dict[str, list[str]]
+    id_name: str | None
+    encoding: str | None
+    chunks: Iterator[EvaluatedChunk]
+
+
+def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | None = None,
+                    backend: Backend = "vectorized", id_column: str | None = None, lang: str = "zh",
+                    encoding: str | None = None, sheet: str | None = None,
+                    chunk_rows: int = CHUNK_ROWS) -> FileEvaluation:
+    """Read, type and evaluate a customer file chunk by chunk; the header decides once which
+    schemes apply and which column holds ids."""
+    used_encoding, chunks = iter_table(input_path, encoding, sheet, lang, chunk_rows)
+    aliased = alias_schemes(rulebook, schemes)
+    first = next(chunks)
+    table = apply_aliases(first.table, aliased)
+    id_name = guess_id_column(table, id_column)
+    usable, skipped = choose_schemes(rulebook, schemes, list(table.columns))
+
+    def evaluated() -> Iterator[EvaluatedChunk]:
+        for chunk in itertools.chain([first], chunks):
+            table = apply_aliases(chunk.table, aliased)
+            prepared = prepare(table, usable, id_name, lang)
+            bad = pd.concat([chunk.unreadable, prepared.rejects], ignore_index=True) if len(chunk.unreadable) \
+                else prepared.rejects
+            yield EvaluatedChunk(prepared, evaluate_prepared(prepared, usable, backend),
+                                 bad.sort_values("row", kind="stable"), len(table) + len(chunk.unreadable))
+
+    return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated())
+
+
 def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,
                   schemes: Sequence[str] | None = None, backend: Backend = "vectorized",
                   id_column: str | None = None, rejects: Path | None = None, lang: str = "zh",
@@ -73,30 +120,22 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
     rejects = rejects or output.with_name(f"{output.stem}.rejects{output.suffix}")
     for path in (output, rejects):
         check_output_suffix(path)  # before the work, not after it
-    used_encoding, chunks = iter_table(input_path, encoding, sheet, lang, chunk_rows)
-    aliased = alias_schemes(rulebook, schemes)
+    run = evaluate_chunks(rulebook, input_path, schemes=schemes, backend=backend, id_column=id_column, lang=lang,
+                          encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
+    summaries = {scheme.id: empty_summary(scheme) for scheme in run.schemes}
+    id_name = run.id_name or "row"
     results, rejected = ChunkWriter(output), ChunkWriter(rejects)
     rows_in = rows_out = rows_rejected = count = 0
-    usable: list[Scheme] | None = None
     try:
-        for chunk in chunks:
-            table = apply_aliases(chunk.table, aliased)
-            if usable is None:  # the header decides once for the whole file
-                id_name = guess_id_column(table, id_column)
-                usable, skipped = choose_schemes(rulebook, schemes, list(table.columns))
-                summaries = {scheme.id: empty_summary(scheme) for scheme in usable}
-            prepared = prepare(table, usable, id_name, lang)
-            columns = evaluate_prepared(prepared, usable, backend)
-            out = results_table(prepared, columns, id_name or "row", lang)
-            bad = pd.concat([chunk.unreadable, prepared.rejects], ignore_index=True) if len(chunk.unreadable) \
-                else prepared.rejects
+        for chunk in run.chunks:
+            out = results_table(chunk.prepared, chunk.columns, id_name, lang)
             results.write(out)
-            rejected.write(bad.sort_values("row", kind="stable"))
-            for col in columns.values():
+            rejected.write(chunk.rejects)
+            for col in chunk.columns.values():
                 summaries[col.scheme.id].add(col)
-            rows_in += len(table) + len(chunk.unreadable)
+            rows_in += chunk.rows_in
             rows_out += len(out)
-            rows_rejected += len(bad)
+            rows_rejected += len(chunk.rejects)
             count += 1
             if progress:
                 progress(rows_in)
@@ -104,10 +143,10 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
         results.abandon()
         rejected.abandon()
         raise
-    results.close(pd.DataFrame(columns=_result_columns(usable, id_name or "row")))
+    results.close(pd.DataFrame(columns=_result_columns(run.schemes, id_name)))
     rejected.close(empty_rejects())
     return BatchRun(input_path, output, rejects, rows_in, rows_out, rows_rejected, list(summaries.values()),
-                    skipped, backend, used_encoding, count)
+                    run.skipped, backend, run.encoding, count)
 
 
 def _result_columns(schemes: list[Scheme], id_name: str) -> list[str]:

@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/kece check
 	$(BIN)/kece test
 	$(BIN)/kece evaluate data/samples/customers.csv -o kece-out/demo/customers.evaluated.csv
+	$(BIN)/kece report data/samples/customers.csv --cross bank_tier,dealer_class -o kece-out/demo/report.html
 	$(BIN)/kece evaluate --customer '{"assets": 6000000, "credit_record": "excellent", "statements": "complete", "risk_assessment": "complete"}' --scheme bank_tier
 	@echo
 	@echo "kece demo wrote:"

@@ -338,6 +338,39 @@ def explain_command(
 
 @app.command()
 @handles_errors
+def report(
+    input: Annotated[Path, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
+        "kece-out/report.html"),
+    cross: Annotated[str | None, typer.Option(help="Two schemes to cross-tabulate: --cross a,b")] = None,
+    rules: RulesOption = None,
+    scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Report only this scheme (repeat).")]
+    = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    lang: LangOption = "zh",
+) -> None:
+    """One self-contained HTML page: per scheme the distribution over rules (chart and numbers), a
+    cross-tab heatmap of two schemes, unmatched and conflicts, rules no customer hit, rejects by reason."""
+    from engine.report import collect, write_report  # matplotlib loads only for reports
+
+    check_lang(lang)
+    pair = None
+    if cross is not None:
+        parts = [p.strip() for p in cross.split(",") if p.strip()]
+        if len(parts) != 2:
+            raise UsageError(Say("--cross takes two scheme ids: --cross bank_tier,dealer_class",
+                                 "--cross 需要两个方案 id:--cross bank_tier,dealer_class"))
+        pair = (parts[0], parts[1])
+    rulebook = load_rules(rules, lang)
+    data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang)
+    write_report(data, output, lang)
+    out.print(t(lang, "wrote_rows", rows_in=data.rows_in, rows_out=data.rows_out, rejected=data.rows_rejected))
+    out.print(t(lang, "wrote", path=display_path(output)), markup=False)
+
+
+@app.command()
+@handles_errors
 def init(
     folder: Annotated[Path, typer.Argument(help="New (or empty) folder for the workspace.")],
     lang: LangOption = "zh",

@@ -20,6 +20,7 @@ def test_wheel_contains_cli_engine_and_bundled_packs(tmp_path: Path):
     expected = {f"engine/_bundled/rules/{p.name}" for p in (REPO / "rules").glob("*.yaml")}
     assert expected and expected <= bundled
     assert "engine/_bundled/samples/customers.csv" in names  # for kece init from an installed kece
+    assert "engine/templates/report.html" in names
     assert not any(name.startswith(("tests/", "bench/")) for name in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "kece = cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -1,0 +1,69 @@
+"""kece report: a self-contained HTML page with charts, numbers, a cross-tab and rejects by reason."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from tests.conftest import REPO
+
+SAMPLES = REPO / "data" / "samples" / "customers.csv"
+RULES = REPO / "rules"
+
+
+def report(tmp_path: Path, *extra: str) -> tuple[str, str]:
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(SAMPLES), "--rules", str(RULES), "-o", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    return out.read_text(encoding="utf-8"), result.output
+
+
+def test_report_has_every_part_and_the_numbers(tmp_path):
+    html, output = report(tmp_path, "--cross", "bank_tier,dealer_class")
+    assert "200 行输入:197 行已评估,3 行拒收" in output
+    for section in ("scheme-bank_tier", "scheme-dealer_class", "scheme-parent_attitude", "cross", "rejects"):
+        assert f'id="{section}"' in html
+    assert html.count("<svg") == 4  # three bar charts and the heatmap
+    assert "<td>A</td><td>A类客户</td><td class=\"n\">23</td><td class=\"n\">11.7%</td>" in html
+    assert "<tr><td>不是数字</td><td class=\"n\">1</td></tr>" in html
+    assert "交叉分析:bank_tier × dealer_class" in html
+    assert "没有客户命中的规则: 无" in html
+
+
+def test_report_is_self_contained_and_escapes(tmp_path):
+    html, _ = report(tmp_path, "--lang", "en")
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)  # nothing fetched from a network
+    assert "<script" not in html
+    assert "Customer segmentation report" in html and "客户分群报告" not in html
+
+
+def test_cross_must_name_two_evaluated_schemes(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", str(SAMPLES), "--rules", str(RULES), "--cross", "bank_tier",
+                                 "-o", str(tmp_path / "r.html"), "--lang", "en"])
+    assert result.exit_code == 2 and "--cross takes two scheme ids" in result.output
+    result = runner.invoke(app, ["report", str(SAMPLES), "--rules", str(RULES), "--cross", "bank_tier,nope",
+                                 "-o", str(tmp_path / "r.html"), "--lang", "en"])
+    assert result.exit_code == 2 and "--cross names nope" in result.output
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_report_loads_in_a_real_headless_browser(tmp_path):
+    report(tmp_path, "--cross", "bank_tier,dealer_class")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    done = subprocess.run([CHROMIUM, *flags, "--dump-dom", (tmp_path / "report.html").as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert len(re.findall(r"<svg", done.stdout)) == 4 and 'id="rejects"' in done.stdout
+    assert "CONSOLE" not in done.stderr and "Uncaught" not in done.stderr

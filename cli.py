@@ -209,8 +209,15 @@ def evaluate(
 
 
 class RateColumn(ProgressColumn):
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
     def render(self, task: Task) -> Text:
-        return Text(f"{task.speed or 0:,.0f} rows/s")
+        # Rows so far over time so far: chunks arrive 250,000 rows at a time, too seldom for rich's
+        # own windowed speed, which reads 0 until the second update.
+        rate = task.completed / task.elapsed if task.elapsed else 0
+        return Text(t(self.lang, "rate", rate=f"{rate:,.0f}"))
 
 
 @contextmanager
@@ -220,7 +227,7 @@ def progress_bar(path: Path, quiet: bool, lang: str) -> Iterator[Callable[[int],
         yield None
         return
     total = count_rows(path) if path.suffix.lower() in (".csv", ".txt") else None
-    columns = [TextColumn(t(lang, "progress")), BarColumn(), MofNCompleteColumn(), RateColumn(),
+    columns = [TextColumn(t(lang, "progress")), BarColumn(), MofNCompleteColumn(), RateColumn(lang),
                TimeRemainingColumn()]
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("rows", total=total)

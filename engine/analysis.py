@@ -315,4 +315,5 @@ def finding_message(finding: Finding, lang: str) -> str:
         key = "finding.gap_complete"
     if finding.kind == "contradiction" and finding.detail:
         key = "finding.contradiction_branch"
-    return t(lang, key, rules=", ".join(finding.rules), detail=", ".join(finding.detail))
+    separator = ", " if lang == "en" else "、"
+    return t(lang, key, rules=separator.join(finding.rules), detail=separator.join(finding.detail))

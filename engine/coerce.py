@@ -87,9 +87,13 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
         typed = pd.Series(pd.Categorical(text.where(~empty, None).astype(object)), index=text.index)
         bad = pd.Series(False, index=text.index)
     bad = bad.fillna(False).astype(bool)
+    huge = pd.Series(False, index=text.index)
+    if kind == "integer":  # a whole number, but beyond what a float64 column holds exactly
+        huge = (~empty & ~text.isna()) & bad & pd.to_numeric(text, errors="coerce").abs().ge(MAX_INTEGER).fillna(False)
     reasons = pd.Series("", index=text.index, dtype=object)
     expected = TYPE_NAMES[kind]
     reasons[bad] = Say(f"not {expected.en}", f"不是{expected.zh}").get(lang)
+    reasons[huge.astype(bool)] = Say("too large (at most 2^53 - 1)", "太大(最大为 2^53 - 1)").get(lang)
     if decl.required:
         reasons[empty.fillna(True).astype(bool).to_numpy()] = Say("empty, but a value is required",
                                                                   "为空,但这一项必填").get(lang)

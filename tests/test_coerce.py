@@ -66,3 +66,7 @@ def test_required_inputs_reject_empty_cells():
 ])
 def test_values_as_spreadsheets_and_crm_systems_export_them(kind, cells, expected):
     assert read(kind, cells) == expected
+
+
+def test_whole_numbers_too_large_for_exact_columns_say_so():
+    assert read("integer", ["9007199254740992", "12"]) == [("reject", "too large (at most 2^53 - 1)"), 12.0]

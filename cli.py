@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -217,7 +217,11 @@ class RateColumn(ProgressColumn):
         # Rows so far over time so far: chunks arrive 250,000 rows at a time, too seldom for rich's
         # own windowed speed, which reads 0 until the second update.
         rate = task.completed / task.elapsed if task.elapsed else 0
-        return Text(t(self.lang, "rate", rate=f"{rate:,.0f}"))
+        text = t(self.lang, "rate", rate=f"{rate:,.0f}")
+        if rate and task.total and not task.finished:
+            left = int((task.total - task.completed) / rate)
+            text += f" · {t(self.lang, 'time_left')} {left // 60}:{left % 60:02d}"
+        return Text(text)
 
 
 @contextmanager
@@ -227,8 +231,7 @@ def progress_bar(path: Path, quiet: bool, lang: str) -> Iterator[Callable[[int],
         yield None
         return
     total = count_rows(path) if path.suffix.lower() in (".csv", ".txt") else None
-    columns = [TextColumn(t(lang, "progress")), BarColumn(), MofNCompleteColumn(), RateColumn(lang),
-               TimeRemainingColumn()]
+    columns = [TextColumn(t(lang, "progress")), BarColumn(), MofNCompleteColumn(), RateColumn(lang)]
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("rows", total=total)
         yield lambda rows: bar.update(task, completed=rows)

@@ -127,11 +127,14 @@ def _between(lo, hi, whole: bool):
 
 
 def _typed_column(decl: Input, atoms: list[Atom], index: np.ndarray) -> pd.Series:
-    values = [atoms[i].representative for i in index]
+    """The representatives of each cell's atom for one input, as the engine's typed column."""
     if decl.type in ORDERED_TYPES:
-        return pd.Series(np.array([np.nan if v is None else v for v in values], dtype=np.float64))
+        values = np.array([np.nan if a.missing else a.representative for a in atoms], dtype=np.float64)
+        return pd.Series(values[index])
+    # Atoms other than missing are the categories, in order; the missing atom (always last) is code -1.
+    codes = np.array([-1 if a.missing else i for i, a in enumerate(atoms)], dtype=np.int32)
     categories = [a.representative for a in atoms if not a.missing]
-    return pd.Series(pd.Categorical(values, categories=categories))
+    return pd.Series(pd.Categorical.from_codes(codes[index], categories=categories))
 
 
 def _cells(sizes: list[int], seed: int = 7) -> tuple[np.ndarray, bool]:

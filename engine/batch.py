@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +60,7 @@ class BatchRun:
     skipped: dict[str, list[str]]
     backend: Backend
     encoding: str | None = None
-    chunks: int = field(default=1)
+    chunks: int = 1
 
 
 @dataclass

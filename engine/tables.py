@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engine.coerce import REJECT_COLUMNS, empty_rejects
 from engine.errors import InputFileError, Say
 from engine.model import Scheme
 
@@ -32,7 +33,6 @@ WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 # Tried in order when no --encoding is given: Chinese Excel and CRM exports are often GB18030
 # (a superset of GBK and GB2312), which UTF-8 rejects.
 ENCODINGS = ("utf-8-sig", "gb18030")
-UNREADABLE_COLUMNS = ["row", "id", "column", "value", "reason"]
 BLOCK = 1 << 24
 
 
@@ -43,7 +43,7 @@ class InputTable:
     table: pd.DataFrame
     encoding: str | None = None
     # Rows the reader itself could not read (a broken JSON line), in the rejects file's columns.
-    unreadable: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNREADABLE_COLUMNS))
+    unreadable: pd.DataFrame = field(default_factory=empty_rejects)
 
 
 def iter_table(path: Path, encoding: str | None = None, sheet: str | None = None, lang: str = "zh",
@@ -182,7 +182,7 @@ def _read_jsonl(path: Path, encoding: str | None, lang: str) -> InputTable:
     table = pd.DataFrame.from_records(records).fillna("") if records else pd.DataFrame()
     # JSON Lines has no header row: a customer's row number is its line number.
     table.index = pd.Index(numbers, dtype="int64")
-    return InputTable(table, used, pd.DataFrame(unreadable, columns=UNREADABLE_COLUMNS))
+    return InputTable(table, used, pd.DataFrame(unreadable, columns=REJECT_COLUMNS) if unreadable else empty_rejects())
 
 
 def cell_text(value: object) -> str:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from engine.errors import Say
-from engine.literals import ORDERED_TYPES, TYPE_NAMES, LiteralError, format_value, parse_literal
+from engine.literals import ORDERED_TYPES, TYPE_NAMES, LiteralError, parse_literal
 from engine.yamlnodes import Raw
 
 _COMPARISON = re.compile(r"^(>=|<=|!=|==|=|>|<|≥|≤|≠)\s*(.+)$", re.S)
@@ -60,9 +60,6 @@ class UnaryTest:
         if self.ordered:
             return any(interval.contains(value) for interval in self.intervals)  # type: ignore[arg-type]
         return (value in self.members) != self.negated
-
-    def describe(self) -> str:
-        return self.text
 
 
 class UnaryTestError(Exception):
@@ -179,7 +176,3 @@ def _split_items(body: str) -> list[str]:
     if "".join(current).strip():
         items.append("".join(current).strip())
     return [item for item in items if item]
-
-
-def describe_value(input_type: str, value: object) -> str:
-    return format_value(input_type, value)

@@ -20,6 +20,8 @@ from rich.text import Text
 from engine.analysis import Finding, analyse, finding_message, region_text
 from engine.batch import BatchRun, evaluate_file
 from engine.bundled import default_rules_dir
+from engine.calibration import load as load_calibration
+from engine.derive import CalibratedFeatures, calibrate_file, derive_file
 from engine.errors import KeceError, RuleLoadError, Say, UsageError
 from engine.evaluate import (
     BACKENDS,
@@ -31,6 +33,7 @@ from engine.evaluate import (
 )
 from engine.examples import run_examples
 from engine.explain import render_text, to_json
+from engine.features import FeatureSet, features_path, load_features
 from engine.literals import format_value
 from engine.loader import display_path, load_rulebook
 from engine.messages import LANGS, t
@@ -53,6 +56,11 @@ RulesOption = Annotated[Path | None, typer.Option(
     "--rules", help="Folder of rule files (default: ./rules if present, else the bundled packs).")]
 LangOption = Annotated[str, typer.Option(
     "--lang", envvar="KECE_LANG", help="Language of labels and messages: zh or en.")]
+CalibrationOption = Annotated[Path | None, typer.Option(
+    "--calibration", help="Calibration file from kece calibrate: computes r_score, f_score, m_score, pyramid_tier "
+    "and clv from recency_days, frequency, monetary_total.")]
+AsOfOption = Annotated[str | None, typer.Option(
+    "--as-of", help="The day the figures are computed for, YYYY-MM-DD (default: the last transaction date).")]
 
 
 def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -184,6 +192,7 @@ def evaluate(
                                                  "(default: UTF-8, else GB18030).")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file (default: the first).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    calibration: CalibrationOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Evaluate customers: a file (CSV, .xlsx, .parquet, .jsonl; one output row per valid row) or one
@@ -197,14 +206,16 @@ def evaluate(
         raise UsageError(Say(f"--backend must be one of {', '.join(BACKENDS)}, not '{chosen}'",
                              f"--backend 只能是 {'、'.join(BACKENDS)},不能是“{chosen}”"))
     rulebook = load_rules(rules, lang)
+    hook = calibrated_features(calibration, rules, lang)
     if customer is not None:
         record = parse_customer_json(customer)
+        record = hook.apply_record(record) if hook else record
         show_customer(evaluate_customer(rulebook, record, scheme, chosen, lang), lang)  # type: ignore[arg-type]
         return
     with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
         run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
                             id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet,
-                            progress=progress)
+                            progress=progress, features=hook)
     show_run(run, lang)
 
 
@@ -377,6 +388,86 @@ def report(
     write_report(data, output, lang)
     out.print(t(lang, "wrote_rows", rows_in=data.rows_in, rows_out=data.rows_out, rejected=data.rows_rejected))
     out.print(t(lang, "wrote", path=display_path(output)), markup=False)
+
+
+def load_feature_set(rules: Path | None, lang: str) -> FeatureSet:
+    path = features_path(rules if rules is not None else default_rules_dir()[0])
+    err.print(t(lang, "features_file", path=display_path(path)), markup=False)
+    return load_features(path, display_path(path))
+
+
+def calibrated_features(calibration: Path | None, rules: Path | None, lang: str) -> CalibratedFeatures | None:
+    if calibration is None:
+        return None
+    features = load_feature_set(rules, lang)
+    loaded = load_calibration(calibration, display_path(calibration))
+    err.print(t(lang, "calibration_used", id=loaded.id, path=display_path(calibration)), markup=False)
+    return CalibratedFeatures(features, loaded)
+
+
+@app.command()
+@handles_errors
+def derive(
+    input: Annotated[Path, typer.Argument(help="Transactions file: customer id, date, amount, optional quantity.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Customer features file (.csv, .xlsx, .parquet).")]
+    = Path("kece-out/customers.csv"),
+    as_of: AsOfOption = None,
+    calibration: CalibrationOption = None,
+    rules: RulesOption = None,
+    rejects: Annotated[Path | None, typer.Option(help="Rejects file (default: OUTPUT.rejects.csv).")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or text file.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    lang: LangOption = "zh",
+) -> None:
+    """One row per customer from a transactions file: recency, frequency, spend, trend, churn, and the
+    calibrated RFM scores, value-pyramid tier and CLV (rules/features.yaml, docs/features.md)."""
+    check_lang(lang)
+    features = load_feature_set(rules, lang)
+    loaded = load_calibration(calibration, display_path(calibration)) if calibration else None
+    run = derive_file(input, output, features, as_of=as_of, calibration=loaded, rejects=rejects, encoding=encoding,
+                      sheet=sheet, lang=lang)
+    out.print(t(lang, "as_of_given" if run.as_of_given else "as_of_last", date=run.as_of), markup=False)
+    out.print(t(lang, "tx_rows", rows_in=run.rows_in, used=run.rows_used, rejected=run.rows_rejected,
+                customers=run.customers), markup=False)
+    if run.calibration_fitted:
+        out.print(t(lang, "calibration_fitted", id=run.calibration.id), markup=False)
+    else:
+        out.print(t(lang, "calibration_used", id=run.calibration.id, path=display_path(calibration)), markup=False)
+    out.print(t(lang, "wrote", path=display_path(run.output)), markup=False)
+    out.print(t(lang, "wrote", path=display_path(run.rejects_path)), markup=False)
+
+
+@app.command()
+@handles_errors
+def calibrate(
+    input: Annotated[Path, typer.Argument(help="Transactions file, or a customer file with the base features.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Calibration file to write (YAML).")]
+    = Path("calibration.yaml"),
+    as_of: AsOfOption = None,
+    rules: RulesOption = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or text file.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Fit and store the cut-points of the population-relative features (RFM quintiles, value-pyramid
+    thresholds), so later files and single customers are scored alike."""
+    check_lang(lang)
+    features = load_feature_set(rules, lang)
+    run = calibrate_file(input, output, features, as_of=as_of, encoding=encoding, sheet=sheet, lang=lang)
+    found = run.calibration
+    if run.from_transactions:
+        out.print(t(lang, "as_of_given" if run.as_of_given else "as_of_last", date=found.as_of), markup=False)
+    else:
+        out.print(t(lang, "calibrated_from_customers", skipped=run.skipped), markup=False)
+    out.print(t(lang, "calibrated_on", id=found.id, customers=found.customers, as_of=found.as_of or t(lang, "no_as_of"),
+                sha=found.content_sha256[:16]), markup=False)
+    table = Table(t(lang, "feature"), t(lang, "cut_points"))
+    for name, cuts in (("recency_days", found.rfm.recency_days), ("frequency", found.rfm.frequency),
+                       ("monetary_total", found.rfm.monetary_total),
+                       ("pyramid_tier", found.pyramid.monetary_total)):
+        table.add_row(name, ", ".join(format_value("number", c) for c in cuts))
+    out.print(table)
+    out.print(t(lang, "wrote", path=display_path(run.output)), markup=False)
 
 
 @app.command()

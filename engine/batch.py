@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,14 @@ from engine.vectorized import CONFLICTED, UNMATCHED, SchemeColumns
 
 CHUNK_ROWS = 250_000
 Progress = Callable[[int], None]  # called with the rows read so far
+
+
+class FeatureHook(Protocol):
+    """Adds derived features to each chunk (engine.derive.CalibratedFeatures); `label` names it."""
+
+    label: str
+
+    def apply(self, table: pd.DataFrame) -> pd.DataFrame: ...
 
 
 @dataclass
@@ -87,19 +96,22 @@ class FileEvaluation:
 def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | None = None,
                     backend: Backend = "vectorized", id_column: str | None = None, lang: str = "zh",
                     encoding: str | None = None, sheet: str | None = None,
-                    chunk_rows: int = CHUNK_ROWS) -> FileEvaluation:
+                    chunk_rows: int = CHUNK_ROWS,
+                    enrich: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> FileEvaluation:
     """Read, type and evaluate a customer file chunk by chunk; the header decides once which
     schemes apply and which column holds ids."""
     used_encoding, chunks = iter_table(input_path, encoding, sheet, lang, chunk_rows)
     aliased = alias_schemes(rulebook, schemes)
     first = next(chunks)
-    table = apply_aliases(first.table, aliased)
+    # `enrich` adds derived columns (calibrated features) before the schemes are chosen.
+    enrich = enrich or (lambda table: table)
+    table = enrich(apply_aliases(first.table, aliased))
     id_name = guess_id_column(table, id_column)
     usable, skipped = choose_schemes(rulebook, schemes, list(table.columns))
 
     def evaluated() -> Iterator[EvaluatedChunk]:
         for chunk in itertools.chain([first], chunks):
-            table = apply_aliases(chunk.table, aliased)
+            table = enrich(apply_aliases(chunk.table, aliased))
             prepared = prepare(table, usable, id_name, lang)
             bad = pd.concat([chunk.unreadable, prepared.rejects], ignore_index=True) if len(chunk.unreadable) \
                 else prepared.rejects
@@ -113,7 +125,7 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
                   schemes: Sequence[str] | None = None, backend: Backend = "vectorized",
                   id_column: str | None = None, rejects: Path | None = None, lang: str = "zh",
                   encoding: str | None = None, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS,
-                  progress: Progress | None = None) -> BatchRun:
+                  progress: Progress | None = None, features: FeatureHook | None = None) -> BatchRun:
     """Evaluate every row of a customer file (CSV, Excel, Parquet, JSON Lines); rows that cannot
     be read go to the rejects file, written like the output (.csv, .xlsx or .parquet)."""
     output = output or Path("kece-out") / f"{input_path.stem}.evaluated.csv"
@@ -121,7 +133,8 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
     for path in (output, rejects):
         check_output_suffix(path)  # before the work, not after it
     run = evaluate_chunks(rulebook, input_path, schemes=schemes, backend=backend, id_column=id_column, lang=lang,
-                          encoding=encoding, sheet=sheet, chunk_rows=chunk_rows)
+                          encoding=encoding, sheet=sheet, chunk_rows=chunk_rows,
+                          enrich=features.apply if features else None)
     summaries = {scheme.id: empty_summary(scheme) for scheme in run.schemes}
     id_name = run.id_name or "row"
     results, rejected = ChunkWriter(output), ChunkWriter(rejects)
@@ -129,6 +142,8 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
     try:
         for chunk in run.chunks:
             out = results_table(chunk.prepared, chunk.columns, id_name, lang)
+            if features is not None:  # which calibration gave the calibrated features
+                out["calibration"] = features.label
             results.write(out)
             rejected.write(chunk.rejects)
             for col in chunk.columns.values():

@@ -18,6 +18,8 @@ RULE_ID = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
 INPUT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED_PREFIX = "kece_"
 DECLARE_IT = Say("declare it under inputs:", "请先在 inputs: 下声明它")
+# Reserved names in a rules folder: features.yaml declares derived features, not a scheme.
+NOT_SCHEMES = ("features.yaml", "features.yml")
 
 
 def _quoted(text: str, message: Say) -> Say:
@@ -25,7 +27,8 @@ def _quoted(text: str, message: Say) -> Say:
 
 
 def rule_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix in (".yaml", ".yml") and p.is_file() and p.name not in NOT_SCHEMES)
 
 
 def display_path(path: Path) -> str:

@@ -69,6 +69,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "finding.example": "例如",
         "findings_summary": "分析结果:{errors} 个错误,{warnings} 个警告",
         "sampled": "方案 {scheme} 的组合过多({cells} 种),分析基于固定种子的抽样",
+        "features_file": "派生特征定义:{path}",
+        "as_of_given": "基准日:{date}",
+        "as_of_last": "未给出 --as-of:以文件中最后一笔交易的日期 {date} 为基准日",
+        "tx_rows": "{rows_in:,} 笔交易:{used:,} 笔已使用,{rejected:,} 笔拒收;{customers:,} 位客户",
+        "calibration_used": "使用校准 {id}({path})",
+        "calibration_fitted": "未给出 --calibration:分割点按本文件拟合(校准 {id});"
+                              "请用 kece calibrate 保存后再用于其他文件",
+        "calibrated_on": "校准 {id}:{customers:,} 位客户,基准日 {as_of},数据 SHA-256 {sha}",
+        "calibrated_from_customers": "按客户文件中已有的特征拟合;{skipped:,} 位客户因缺少数值未参与",
+        "cut_points": "分割点",
+        "feature": "特征",
+        "no_as_of": "未知",
     },
     "en": {
         "rules_ok": "Rules OK: {schemes} schemes, {rules} rules, {examples} examples ({where})",
@@ -130,6 +142,19 @@ CATALOG: dict[str, dict[str, str]] = {
         "finding.example": "e.g.",
         "findings_summary": "Analysis: {errors} error(s), {warnings} warning(s)",
         "sampled": "scheme {scheme} has too many combinations ({cells}); analysed on a seeded sample",
+        "features_file": "Derived features: {path}",
+        "as_of_given": "As-of date: {date}",
+        "as_of_last": "No --as-of given: the as-of date is the last transaction date in the file, {date}",
+        "tx_rows": "{rows_in:,} transactions: {used:,} used, {rejected:,} rejected; {customers:,} customers",
+        "calibration_used": "Calibration {id} ({path})",
+        "calibration_fitted": "No --calibration given: cut-points fitted on this file (calibration {id}); "
+                              "save one with kece calibrate to score other files alike",
+        "calibrated_on": "Calibration {id}: {customers:,} customers, as of {as_of}, data SHA-256 {sha}",
+        "calibrated_from_customers": "Fitted on the features in a customer file; {skipped:,} customers "
+                                     "without a value were left out",
+        "cut_points": "Cut-points",
+        "feature": "Feature",
+        "no_as_of": "unknown",
     },
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import sys
@@ -145,7 +146,8 @@ def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
     errors = sum(f.severity == "error" for f in findings)
     if findings:
         out.print(t(lang, "findings_summary", errors=errors, warnings=len(findings) - errors))
-    if failures or errors:
+    playbook_problems = show_playbook_problems(rulebook, lang)
+    if failures or errors or playbook_problems:
         raise typer.Exit(1)
     where = f"{display_path(rulebook.directory)}" if rulebook.directory else ""
     out.print(t(lang, "rules_ok", schemes=len(rulebook.schemes), rules=sum(len(s.rules) for s in rulebook.schemes),
@@ -355,6 +357,103 @@ def explain_command(
         for line in render_text(explanation, lang):
             out.print(line, markup=False, soft_wrap=True)
         out.print()
+
+
+def show_playbook_problems(rulebook: Rulebook, lang: str) -> int:
+    """`kece check` compiles the playbook templates too; returns how many problems it printed."""
+    from engine.playbook import default_playbooks_dir
+    from engine.playbook_check import check_playbooks
+
+    folder = default_playbooks_dir()
+    problems = check_playbooks(folder, rulebook)
+    if problems:
+        heading = t(lang, "playbook_problems", count=len(problems), path=display_path(folder))
+        err.print(f"[bold red]{escape(heading)}[/]")
+        for problem in problems:
+            err.print(problem.render(lang), markup=False, soft_wrap=True)
+    return len(problems)
+
+
+@app.command("plan")
+@handles_errors
+def plan_command(
+    input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).",
+                                                 show_default=False)] = None,
+    customer_id: Annotated[str | None, typer.Option("--id", help="The customer's id in the file.")] = None,
+    all_rows: Annotated[bool, typer.Option("--all", help="A plan for every customer of the file, plus an index.")]
+    = False,
+    customer: Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="The plan file; with --all, the folder "
+                                                "(default kece-out/plans). Without it a Markdown plan prints.")]
+    = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date the due dates count from (YYYY-MM-DD; "
+                                              "default today).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html or docx.")] = "md",
+    rules: RulesOption = None,
+    playbooks: Annotated[Path | None, typer.Option(help="Folder of playbook templates (default: ./playbooks if "
+                                                   "present, else the bundled ones).")] = None,
+    scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Use only this scheme (repeat).")]
+    = None,
+    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    lang: LangOption = "zh",
+) -> None:
+    """Action plans for reps from the playbook templates: who the customer is to us and why, what to
+    do by when (merged across schemes), how to talk to them, and the sources behind each action."""
+    from engine.plan import plan_for_customer
+    from engine.plan_files import FileNames, render_plan, write_file, write_plans
+    from engine.playbook import FORMATS, default_playbooks_dir, load_catalog
+
+    check_lang(lang)
+    if fmt not in FORMATS:
+        raise UsageError(Say(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'",
+                             f"--format 只能是 {'、'.join(FORMATS)},不能是“{fmt}”"))
+    if (input is None) == (customer is None) or (input is not None and (customer_id is None) == (not all_rows)):
+        raise UsageError(Say("give INPUT --id ID, INPUT --all, or --customer JSON",
+                             "请给出 INPUT --id ID、INPUT --all 或 --customer JSON"))
+    day = parse_as_of(as_of)
+    folder = (playbooks or default_playbooks_dir()).resolve()
+    catalog = load_catalog(folder, lang)
+    rulebook = load_rules(rules, lang)
+    err.print(t(lang, "plan_as_of", date=day.isoformat()), markup=False)
+    if all_rows:
+        out_dir = output or Path("kece-out/plans")
+        with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
+            run = write_plans(rulebook, input, out_dir, fmt=fmt, catalog=catalog, folder=folder,  # type: ignore
+                              as_of=day, schemes=scheme, id_column=id_column, encoding=encoding, sheet=sheet,
+                              progress=progress)
+        for scheme_id, columns in run.skipped.items():
+            err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+        out.print(t(lang, "plans_written", rows_in=run.rows_in, written=run.written, rejected=run.rejected))
+        out.print(t(lang, "wrote", path=display_path(run.index)), markup=False)
+        out.print(t(lang, "wrote", path=display_path(run.rejects)), markup=False)
+        return
+    record = parse_customer_json(customer) if customer is not None else customer_from_file(
+        rulebook, input, customer_id, id_column=id_column, schemes=scheme,  # type: ignore[arg-type]
+        encoding=encoding, sheet=sheet, lang=lang)
+    plan = plan_for_customer(rulebook, record, day, catalog, scheme, id_column)
+    content = render_plan(plan, fmt, folder, catalog)  # type: ignore[arg-type]
+    if output is None and fmt == "md":
+        sys.stdout.write(str(content))
+        return
+    if output is None:
+        output = Path("kece-out/plans") / f"{FileNames().take(plan.customer.id, 0)}.{fmt}"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_file(output, content)
+    out.print(t(lang, "wrote", path=display_path(output)), markup=False)
+
+
+def parse_as_of(text: str | None) -> dt.date:
+    from engine.literals import EPOCH, LiteralError, parse_date
+
+    if text is None:
+        return dt.date.today()
+    days = parse_date(text)
+    if isinstance(days, LiteralError):
+        raise UsageError(Say(f"--as-of: {days.message.en}", f"--as-of:{days.message.zh}"))
+    return EPOCH + dt.timedelta(days=days)
 
 
 @app.command()

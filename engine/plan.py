@@ -1,0 +1,339 @@
+"""An action plan for one customer: what every applicable scheme says about them, composed into the
+variables a playbook template reads (docs/playbooks.md lists them all).
+
+A plan's "why" is `kece explain`'s, narrowed to what a rep reads: the tests of the matched rule
+with the customer's values, and what a tiered scheme's nearest better rule needs (tests/test_plan.py
+checks both against `explain_scheme`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.coerce import prepare, table_from_records
+from engine.errors import Say, UsageError
+from engine.evaluate import choose_schemes
+from engine.explain import TIERED, describe_need, evaluation_order
+from engine.model import Input, Record, Rule, Rulebook, Scheme
+from engine.playbook import Catalog, format_date, format_money, format_number, template_type
+from engine.results import SchemeResult, resolve
+from engine.spec import SourceRef
+from engine.unary import UnaryTest
+
+SECTIONS = ("segment", "talking_points", "contacts")
+NAME_COLUMNS = ("name", "customer_name", "姓名", "客户名称", "名称")
+DOMAIN_KEYS = ("domain", "领域", "客户领域")
+
+
+@template_type
+@dataclass(frozen=True)
+class Fact:
+    """One input of the customer, as the reader sees it."""
+
+    input: str
+    title: str
+    value: str
+
+
+@template_type
+@dataclass(frozen=True)
+class Reason:
+    """One test of a matched rule: `资产规模 6,000,000 元 ≥ 5,000,000`."""
+
+    input: str
+    title: str
+    value: str
+    condition: str  # what the rule asks for, in the reader's language
+    test: str  # the test as written in the rule file
+
+
+@template_type
+@dataclass(frozen=True)
+class Need:
+    input: str
+    title: str
+    value: str
+    needs: str
+
+
+@template_type
+@dataclass(frozen=True)
+class NextTier:
+    """What the customer lacks for the nearest better rule of a tiered (first/priority) scheme."""
+
+    rule_id: str
+    label: str
+    needs: tuple[Need, ...]
+
+
+@template_type
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    label: str
+    description: str
+
+
+@template_type
+@dataclass(frozen=True)
+class Point:
+    """A talking point or a contact role: a strategy line of a talking_points or contacts scheme."""
+
+    text: str
+    notes: tuple[int, ...]
+
+
+@template_type
+@dataclass(frozen=True)
+class Section:
+    scheme_id: str
+    title: str
+    kind: str  # segment | talking_points | contacts
+    status: str  # matched | unmatched | conflict
+    outcomes: tuple[Outcome, ...]
+    label: str  # the outcome labels joined; '' when nothing matched
+    score: str | None
+    reasons: tuple[Reason, ...]
+    next_tier: NextTier | None
+    points: tuple[Point, ...]
+    notes: tuple[int, ...]
+
+
+@template_type
+@dataclass(frozen=True)
+class Action:
+    text: str
+    channel: str | None
+    channel_label: str
+    owner: str | None
+    owner_label: str
+    cadence_days: int | None
+    due: dt.date | None
+    schemes: tuple[str, ...]
+    notes: tuple[int, ...]
+
+
+@template_type
+@dataclass(frozen=True)
+class Source:
+    number: int
+    scheme_id: str
+    rule_id: str
+    label: str
+    file: str
+    quote: str
+    assumption: str
+
+
+@template_type
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str
+    facts: tuple[Fact, ...]  # the inputs the matched rules tested, in scheme order
+    values: Mapping[str, str]  # every input of the applied schemes, by input name
+
+
+@template_type
+@dataclass(frozen=True)
+class Plan:
+    customer: Customer
+    as_of: dt.date
+    lang: str
+    segments: tuple[Section, ...]
+    talking_points: tuple[Section, ...]
+    contacts: tuple[Section, ...]
+    actions: tuple[Action, ...]
+    sources: tuple[Source, ...]
+    schemes: Mapping[str, Section] = field(default_factory=dict)  # every section by scheme id
+
+    @property
+    def main_segments(self) -> tuple[str, ...]:
+        """The matched segment labels, for an index of plans."""
+        return tuple(s.label for s in self.segments if s.label)
+
+
+def show_value(decl: Input, value: object, catalog: Catalog) -> str:
+    lang = catalog.lang
+    if value is None:
+        return str(catalog.messages["missing"])
+    if decl.type == "boolean":
+        return str(catalog.messages["yes" if value else "no"])
+    if decl.type == "date":
+        return format_date(lang, dt.date(1970, 1, 1) + dt.timedelta(days=int(value)))  # type: ignore[call-overload]
+    if decl.type in ("number", "integer"):
+        if decl.unit in ("CNY", "RMB", "元"):
+            return format_money(lang, value)
+        shown = format_number(lang, value)
+        return f"{shown} {decl.unit}" if decl.unit else shown
+    return str(value)
+
+
+class _Builder:
+    """Collects footnotes and actions while the sections are built, so numbers follow reading order."""
+
+    def __init__(self, as_of: dt.date, catalog: Catalog) -> None:
+        self.as_of, self.catalog, self.lang = as_of, catalog, catalog.lang
+        self.sources: list[Source] = []
+        self.source_index: dict[tuple[str, str], int] = {}
+        self.actions: dict[str, dict[str, Any]] = {}
+
+    def note(self, scheme: Scheme, rule_id: str) -> tuple[int, ...]:
+        key = (scheme.id, rule_id)
+        if key not in self.source_index:
+            rule = scheme.rules[scheme.rule_ids.index(rule_id)]
+            ref: SourceRef | None = rule.source or scheme.source
+            if ref is None:
+                return ()
+            number = len(self.sources) + 1
+            self.sources.append(Source(number, scheme.id, rule_id, rule.label.get(self.lang), ref.file, ref.quote,
+                                       rule.assumption.get(self.lang) if rule.assumption else ""))
+            self.source_index[key] = number
+        return (self.source_index[key],)
+
+    def section(self, scheme: Scheme, result: SchemeResult, record: Record) -> Section:
+        lang = self.lang
+        kind = getattr(scheme, "plan_section", None) or "segment"
+        rules = {r.id: r for r in scheme.rules}
+        outcomes = tuple(Outcome(o, scheme.outcome_label(o, lang),
+                                 rules[o].description.get(lang) if o in rules and rules[o].description else "")
+                         for o in result.outcome)
+        # A score scheme's reasons are the rules that added points; otherwise the winning rules.
+        reason_rules = result.matched if scheme.hit_policy == "score" else result.outcome
+        reasons, notes, points = [], [], []
+        for rule in scheme.rules:
+            if rule.id in reason_rules:
+                holding = next((b for b in rule.any if all(t.matches(record.get(t.input)) for t in b)), ())
+                reasons += [self.reason(scheme, test, record) for test in (*rule.when, *holding)]
+        for rule_id in (o for o in result.outcome if o in rules):
+            rule_notes = self.note(scheme, rule_id)
+            notes += rule_notes
+            for order, action in enumerate(rules[rule_id].strategy):
+                if kind == "segment":
+                    self.action(scheme, action, rule_notes, order)
+                else:
+                    points.append(Point(getattr(action, lang), rule_notes))
+        score = format_number(lang, result.score) if result.score is not None else None
+        return Section(scheme.id, scheme.title.get(lang), kind, result.status, outcomes,
+                       self.catalog.messages["list_separator"].join(o.label for o in outcomes), score,
+                       tuple(reasons), self.next_tier(scheme, result, record), tuple(points),
+                       tuple(dict.fromkeys(notes)))
+
+    def reason(self, scheme: Scheme, test: UnaryTest, record: Record) -> Reason:
+        decl = scheme.inputs[test.input]
+        return Reason(test.input, decl.display(self.lang), show_value(decl, record.get(test.input), self.catalog),
+                      _condition(decl, test, self.catalog), test.text)
+
+    def next_tier(self, scheme: Scheme, result: SchemeResult, record: Record) -> NextTier | None:
+        """What explain's `next_better` shows first, computed for the one rule it is about (a plan is
+        built per customer of a whole file, so only what the plan shows is worked out)."""
+        if scheme.hit_policy not in TIERED:
+            return None
+        order = evaluation_order(scheme)
+        if result.status == "matched":
+            position = [rule.id for rule in order].index(result.outcome[0])
+            if position == 0:
+                return None
+            best, failing = order[position - 1], _failing(order[position - 1], record)  # the nearest better rule
+        else:  # no rule matched: the rule that asks least, the lowest tier on a tie
+            best, failing = min(((rule, _failing(rule, record)) for rule in reversed(order)),
+                                key=lambda pair: len(pair[1]))
+        needs = tuple(Need(test.input, scheme.inputs[test.input].display(self.lang),
+                           show_value(scheme.inputs[test.input], record.get(test.input), self.catalog),
+                           _condition(scheme.inputs[test.input], test, self.catalog)) for test in failing)
+        return NextTier(best.id, best.label.get(self.lang), needs)
+
+    def action(self, scheme: Scheme, spec: Any, notes: tuple[int, ...], order: int) -> None:
+        text = getattr(spec, self.lang)
+        due = self.as_of + dt.timedelta(days=spec.cadence_days) if spec.cadence_days is not None else None
+        known = self.actions.get(text)
+        if known is None:
+            self.actions[text] = {"spec": spec, "due": due, "schemes": [scheme.id], "notes": list(notes),
+                                  "order": (len(self.actions), order)}
+            return
+        # The same action from another scheme appears once, due at the earliest date either gives.
+        known["schemes"].append(scheme.id)
+        known["notes"] += [n for n in notes if n not in known["notes"]]
+        if due is not None and (known["due"] is None or due < known["due"]):
+            known["due"], known["spec"] = due, spec
+
+    def merged_actions(self) -> tuple[Action, ...]:
+        # Priority: the nearest due date first; undated actions last; ties in the packs' order.
+        ordered = sorted(self.actions.items(), key=lambda item: (item[1]["due"] is None, item[1]["due"] or self.as_of,
+                                                                 item[1]["order"]))
+        return tuple(Action(text, a["spec"].channel, self.catalog.label("channels", a["spec"].channel),
+                            a["spec"].owner, self.catalog.label("owners", a["spec"].owner), a["spec"].cadence_days,
+                            a["due"], tuple(dict.fromkeys(a["schemes"])), tuple(a["notes"])) for text, a in ordered)
+
+
+def _failing(rule: Rule, record: Record) -> list[UnaryTest]:
+    """The tests a customer fails for `rule`; of `any:` branches, the one with fewest failing tests."""
+    failing = [test for test in rule.when if not test.matches(record.get(test.input))]
+    branches = [[test for test in branch if not test.matches(record.get(test.input))] for branch in rule.any]
+    if branches and all(branches):
+        failing += min(branches, key=len)
+    return failing
+
+
+def _condition(decl: Input, test: UnaryTest, catalog: Catalog) -> str:
+    if decl.type == "boolean" and len(test.members) == 1 and not test.negated and not test.accepts_missing:
+        return show_value(decl, next(iter(test.members)), catalog)  # 是/否, not true/false
+    shown = describe_need(test, decl.values).get(catalog.lang)
+    return _group_digits(shown) if decl.type == "number" else shown
+
+
+def _group_digits(text: str) -> str:
+    """5000000 -> 5,000,000 inside a condition (numbers only: a date's year must stay 2024)."""
+    return re.sub(r"\d{4,}", lambda m: f"{int(m.group()):,}", text)
+
+
+def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], customer_id: str, name: str,
+               as_of: dt.date, catalog: Catalog, domain: object = None) -> Plan:
+    """The plan for one customer: `records` holds the customer's typed values per scheme id."""
+    builder = _Builder(as_of, catalog)
+    sections: dict[str, list[Section]] = {kind: [] for kind in SECTIONS}
+    by_scheme: dict[str, Section] = {}
+    facts: dict[str, Fact] = {}
+    values: dict[str, str] = {}
+    for scheme in schemes:
+        record = records[scheme.id]
+        scope = getattr(scheme, "scope", None)
+        if scope is not None and not scope.applies(record, domain):
+            continue  # out of scope: the scheme says nothing about this customer
+        result = resolve(scheme, [rule.index for rule in scheme.rules if rule.matches(record)])
+        section = builder.section(scheme, result, record)
+        sections.setdefault(section.kind, []).append(section)
+        by_scheme[scheme.id] = section
+        for name_, decl in scheme.inputs.items():
+            values.setdefault(name_, show_value(decl, record.get(name_), catalog))
+        for reason in section.reasons:
+            facts.setdefault(reason.input, Fact(reason.input, reason.title, reason.value))
+    customer = Customer(customer_id, name, tuple(facts.values()), values)
+    return Plan(customer, as_of, catalog.lang, tuple(sections["segment"]), tuple(sections["talking_points"]),
+                tuple(sections["contacts"]), builder.merged_actions(), tuple(builder.sources), by_scheme)
+
+
+def customer_identity(customer: Mapping[str, object], id_column: str | None = None) -> tuple[str, str, object]:
+    """(id, name, domain cell) of a customer record, under their usual column names."""
+    id_keys = (id_column,) if id_column else ("id", "customer_id", "客户编号", "客户ID", "客户id")
+    pick = lambda keys: next((str(customer[k]) for k in keys if k and customer.get(k) not in (None, "")), "")  # noqa: E731
+    return pick(id_keys), pick(NAME_COLUMNS), next((customer[k] for k in DOMAIN_KEYS if k in customer), None)
+
+
+def plan_for_customer(rulebook: Rulebook, customer: Mapping[str, object], as_of: dt.date, catalog: Catalog,
+                      schemes: Sequence[str] | None = None, id_column: str | None = None) -> Plan:
+    """The plan for one customer given as a mapping (JSON, or a row of a file)."""
+    lang = catalog.lang
+    usable, _ = choose_schemes(rulebook, schemes, list(customer), "the customer")
+    prepared = prepare(table_from_records([customer]), usable, None, lang)
+    if len(prepared.rejects):
+        reject = prepared.rejects.iloc[0]
+        found = f"{reject['column']} = {reject['value']!s} ({reject['reason']})"
+        raise UsageError(Say(f"the customer has values that do not fit: {found}", f"客户的取值不符合要求:{found}"))
+    customer_id, name, domain = customer_identity(customer, id_column)
+    records = {scheme.id: prepared.records(scheme)[0] for scheme in usable}
+    return build_plan(usable, records, customer_id, name, as_of, catalog, domain)

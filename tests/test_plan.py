@@ -1,0 +1,226 @@
+"""kece plan: golden plans (zh/en, md/html) for the three design-card packs plus a talking-points
+scheme, Word read back, and the plan's content rules (merged actions, due dates, next tier).
+
+Regenerate the golden files after an intended change: KECE_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_plan.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from engine.coerce import prepare, table_from_records
+from engine.explain import explain_scheme
+from engine.loader import load_rulebook
+from engine.plan import plan_for_customer
+from engine.playbook import load_catalog
+from tests.conftest import REPO
+
+GOLDEN = REPO / "tests" / "golden" / "plans"
+UPDATE = os.environ.get("KECE_UPDATE_GOLDEN") == "1"
+AS_OF = "2026-03-02"
+PLAYBOOKS = REPO / "playbooks"
+
+TALK_STYLE = """
+id: talk_style
+title: {zh: 沟通风格, en: Talking style}
+source: {file: 001_53575a88e6d975b1.txt, quote: 不同类型客户应对方法}
+hit_policy: first
+plan_section: talking_points
+inputs:
+  talkativeness: {type: integer, title: {zh: 健谈程度, en: Talkativeness}, min: 1, max: 5}
+rules:
+  - id: talkative
+    label: {zh: 口若悬河型, en: Talkative}
+    when: {talkativeness: ">= 4"}
+    strategy:
+      - {zh: "耐心倾听,适时把话题拉回产品", en: Listen patiently and steer the talk back to the product}
+  - id: quiet
+    label: {zh: 沉默寡言型, en: Reticent}
+    when: {talkativeness: "<= 2"}
+    strategy:
+      - {zh: 多用开放式提问引导客户表达, en: Ask open questions to draw the customer out}
+examples:
+  - given: {talkativeness: 4}
+    expect: talkative
+  - given: {talkativeness: 2}
+    expect: quiet
+"""
+
+CUSTOMERS = """\
+id,name,assets,credit_record,statements,risk_assessment,staff_count,bids_in_tenders,annual_projects,child_stage,pressure_level,weekly_class_hours,classes_enrolled,chooses_by,talkativeness
+G001,王芳,6000000,excellent,complete,complete,12,true,25,primary,3,4,2,comparison,5
+G002,李雷,4999999.99,excellent,complete,complete,5,true,8,junior_high,5,9,5,peers,1
+G003,张伟,80000,,partial,vague,,false,,kindergarten,2,1,1,child_interest,3
+"""
+
+
+@pytest.fixture
+def plan_rules(tmp_path: Path) -> Path:
+    """The three design-card packs and a small talking-points scheme: goldens do not churn when
+    new packs are bundled."""
+    folder = tmp_path / "plan-rules"
+    folder.mkdir()
+    for name in ("bank_tier", "dealer_class", "parent_attitude"):
+        shutil.copy(REPO / "rules" / f"{name}.yaml", folder)
+    (folder / "talk_style.yaml").write_text(TALK_STYLE.lstrip(), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def customers(tmp_path: Path) -> Path:
+    path = tmp_path / "customers.csv"
+    path.write_text(CUSTOMERS, encoding="utf-8")
+    return path
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_golden_plans(plan_rules: Path, customers: Path, tmp_path: Path, lang: str, fmt: str) -> None:
+    out = tmp_path / "plans"
+    result = run("plan", customers, "--all", "-o", out, "--as-of", AS_OF, "--format", fmt, "--lang", lang,
+                 "--rules", plan_rules, "--playbooks", PLAYBOOKS, "--quiet")
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in out.iterdir() if p.suffix == f".{fmt}")
+    assert written == [f"G001.{fmt}", f"G002.{fmt}", f"G003.{fmt}", f"index.{fmt}"]
+    for name in written:
+        golden = GOLDEN / f"{Path(name).stem}.{lang}.{fmt}"
+        actual = (out / name).read_text(encoding="utf-8")
+        if UPDATE:
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_text(actual, encoding="utf-8")
+        assert actual == golden.read_text(encoding="utf-8"), f"{name} differs from {golden}"
+
+
+def test_plan_content_zh(plan_rules: Path, customers: Path) -> None:
+    result = run("plan", customers, "--id", "G002", "--as-of", AS_OF, "--rules", plan_rules,
+                 "--playbooks", PLAYBOOKS)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "截至 2026年3月2日" in text
+    assert "### 银行客户等级:**B类客户**" in text
+    assert "- 资产规模 4,999,999.99 元:规则要求 ≥ 1,000,000" in text  # why, with the customer's value
+    assert "升级到“A类客户”还需要" in text and "需要 ≥ 5,000,000" in text  # what the next tier needs
+    assert "## 沟通要点" in text and "沉默寡言型" in text and "多用开放式提问引导客户表达" in text
+    # Due dates count from --as-of: a 30-day action of grade B is due on 1 April.
+    assert "| 客户经理每月电话回访,每季度上门拜访一次[^1] | 2026年4月1日,之后每 30 天一次 | 电话 | 客户经理 |" in text
+    assert "[^1]: 003_86362943ff4354ee.txt:“B类客户银行中的第二类客户”" in text
+
+
+def test_zh_plan_has_no_english_chrome(plan_rules: Path, customers: Path) -> None:
+    zh = run("plan", customers, "--id", "G001", "--as-of", AS_OF, "--rules", plan_rules,
+             "--playbooks", PLAYBOOKS).stdout
+    english = load_catalog(PLAYBOOKS, "en").messages
+    leaked = [v for k, v in english.items() if isinstance(v, str) and len(v) > 3 and v in zh and k != "html_lang"]
+    assert leaked == []
+    assert "Grade A" not in zh and "Relationship manager" not in zh
+
+
+def test_next_tier_agrees_with_explain(plan_rules: Path) -> None:
+    rulebook = load_rulebook(plan_rules)
+    catalog = load_catalog(PLAYBOOKS, "en")
+    for values in ({"assets": 4999999.99, "credit_record": "excellent", "statements": "complete",
+                    "risk_assessment": "complete"},
+                   {"assets": 50000, "credit_record": "poor", "statements": "incomplete", "risk_assessment": "vague"},
+                   {"staff_count": 12, "bids_in_tenders": True, "annual_projects": 5}):
+        plan = plan_for_customer(rulebook, values, dt.date(2026, 3, 2), catalog)
+        for section in plan.segments:
+            scheme = rulebook.by_id[section.scheme_id]
+            record = prepare(table_from_records([values]), [scheme], None).records(scheme)[0]
+            explained = explain_scheme(scheme, record)
+            first = explained.next_better[0] if explained.next_better else None
+            assert (section.next_tier.rule_id if section.next_tier else None) == (first.rule_id if first else None)
+            if first:
+                assert [n.input for n in section.next_tier.needs] == [n.check.input for n in first.needs]
+
+
+def test_duplicate_actions_appear_once_with_the_earliest_due_date(plan_rules: Path) -> None:
+    text = (plan_rules / "bank_tier.yaml").read_text(encoding="utf-8")
+    action = "每季度约见一次,做资产配置与授信方案的综合回顾,提供定制化产品和优惠定价"
+    (plan_rules / "vip.yaml").write_text(textwrap.dedent(f"""
+        id: vip
+        title: {{zh: 贵宾, en: VIP}}
+        hit_policy: first
+        inputs:
+          assets: {{type: number}}
+        rules:
+          - id: vip
+            label: {{zh: 贵宾客户, en: VIP customer}}
+            when: {{assets: ">= 5000000"}}
+            strategy:
+              - {{zh: "{action}", en: Quarterly review, channel: meeting, cadence_days: 10}}
+        """), encoding="utf-8")
+    assert action in text
+    plan = plan_for_customer(load_rulebook(plan_rules), {"assets": 6000000, "credit_record": "excellent",
+                                                         "statements": "complete", "risk_assessment": "complete"},
+                             dt.date(2026, 3, 2), load_catalog(PLAYBOOKS, "zh"))
+    merged = [a for a in plan.actions if a.text == action]
+    assert len(merged) == 1
+    assert merged[0].due == dt.date(2026, 3, 12) and merged[0].schemes == ("bank_tier", "vip")
+    assert [a.due for a in plan.actions if a.due] == sorted(a.due for a in plan.actions if a.due)
+
+
+def test_word_plan_reads_back(plan_rules: Path, tmp_path: Path) -> None:
+    from docx import Document
+
+    target = tmp_path / "plan.docx"
+    customer = '{"id": "W1", "name": "赵敏", "assets": 6000000, "credit_record": "excellent", ' \
+               '"statements": "complete", "risk_assessment": "complete"}'
+    result = run("plan", "--customer", customer, "--format", "docx", "-o", target, "--as-of", AS_OF,
+                 "--rules", plan_rules, "--playbooks", PLAYBOOKS)
+    assert result.exit_code == 0, result.output
+    document = Document(io.BytesIO(target.read_bytes()))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[0] == "客户行动方案:赵敏"
+    assert "截至 2026年3月2日" in paragraphs
+    assert "银行客户等级:A类客户[1]" in paragraphs
+    cells = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
+    assert ["客户编号", "W1"] in cells
+    assert ["1", "指派专属客户经理,每月上门拜访一次,了解资金安排与融资需求[1]", "2026年4月1日,之后每 30 天一次",
+            "上门拜访", "客户经理"] in cells
+
+
+def test_html_escapes_customer_fields(plan_rules: Path, tmp_path: Path) -> None:
+    target = tmp_path / "x.html"
+    customer = '{"id": "X<1>", "name": "<script>alert(1)</script>", "assets": 10}'
+    result = run("plan", "--customer", customer, "-f", "html", "-o", target, "--as-of", AS_OF,
+                 "--rules", plan_rules, "--playbooks", PLAYBOOKS)
+    assert result.exit_code == 0, result.output
+    page = target.read_text(encoding="utf-8")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "X&lt;1&gt;" in page
+
+
+def test_all_reports_count_and_rejects(plan_rules: Path, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,name,assets,credit_record,statements,risk_assessment\nA1,甲,100,poor,partial,vague\n"
+                    "A2,乙,lots,good,good,complete\nA3,丙,,,,\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("plan", path, "--all", "-o", out, "--as-of", AS_OF, "--rules", plan_rules, "--playbooks", PLAYBOOKS,
+                 "-s", "bank_tier", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "3 rows in: 2 plans written, 1 rejected" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["A1.md", "A3.md", "c.rejects.csv", "index.md"]
+    rejects = (out / "c.rejects.csv").read_text(encoding="utf-8-sig")
+    assert rejects.splitlines()[1].startswith("3,A2,assets,lots,")
+    index = (out / "index.md").read_text(encoding="utf-8")
+    assert "| A1 | 甲 | Grade D | [A1.md](<A1.md>) |" in index
+
+
+def test_usage_errors(plan_rules: Path, customers: Path) -> None:
+    assert run("plan", customers, "--rules", plan_rules).exit_code == 2  # neither --id nor --all
+    bad = run("plan", customers, "--id", "G001", "--as-of", "2026-13-01", "--rules", plan_rules)
+    assert bad.exit_code == 2 and "--as-of" in bad.output
+    assert run("plan", customers, "--id", "G001", "-f", "pdf", "--rules", plan_rules).exit_code == 2

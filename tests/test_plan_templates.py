@@ -1,0 +1,136 @@
+"""Playbook templates as a business user edits them: sandbox escapes, template errors with
+template:line, `kece check` on templates, and file names made safe from customer ids."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from engine.loader import load_rulebook
+from engine.plan_files import MAX_STEM_BYTES, FileNames, safe_stem
+from engine.playbook_check import check_playbooks
+from tests.conftest import REPO
+
+PLAYBOOKS = REPO / "playbooks"
+CUSTOMER = '{"id": "T1", "assets": 6000000, "credit_record": "excellent", "statements": "complete", ' \
+           '"risk_assessment": "complete"}'
+
+
+@pytest.fixture
+def bank_rules(tmp_path: Path) -> Path:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    shutil.copy(REPO / "rules" / "bank_tier.yaml", folder)
+    return folder
+
+
+@pytest.fixture
+def playbooks(tmp_path: Path) -> Path:
+    folder = tmp_path / "playbooks"
+    shutil.copytree(PLAYBOOKS, folder)
+    return folder
+
+
+def plan(playbooks: Path, rules: Path, *extra: str):
+    return CliRunner().invoke(app, ["plan", "--customer", CUSTOMER, "--as-of", "2026-03-02", "--rules", str(rules),
+                                    "--playbooks", str(playbooks), "--lang", "en", *extra])
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("# x\n{{ ''.__class__.__mro__ }}\n", "plan.md.j2:2: the template uses something playbooks may not use"),
+    ("{{ plan.customer.__class__ }}\n", "plan.md.j2:1: the template uses something playbooks may not use"),
+    ("{{ msg.title.format.__globals__ }}\n", "plan.md.j2:1: the template uses something playbooks may not use"),
+    ("ok\n\n{{ plan.nothing_here }}\n", "plan.md.j2:3: the template uses an unknown variable"),
+    ("{% for a in plan.actions %}\n", "plan.md.j2:1: template syntax error: Unexpected end of template"),
+])
+def test_template_errors_are_ours_with_template_and_line(playbooks: Path, bank_rules: Path, template: str,
+                                                          expected: str) -> None:
+    (playbooks / "plan.md.j2").write_text(template, encoding="utf-8")
+    result = plan(playbooks, bank_rules)
+    assert result.exit_code == 1
+    assert expected in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_business_user_can_reorder_and_reword_without_python(playbooks: Path, bank_rules: Path) -> None:
+    (playbooks / "plan.md.j2").write_text(
+        "{% for a in plan.actions %}{{ a.due | date }} {{ a.text }}\n{% endfor %}"
+        "{{ plan.customer.values.assets }} / {{ plan.schemes.bank_tier.label }}\n", encoding="utf-8")
+    result = plan(playbooks, bank_rules)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "1 Apr 2026 Assign a dedicated relationship manager who visits monthly " \
+                                            "to learn the customer's cash plans and financing needs"
+    assert result.stdout.splitlines()[-1] == "CNY 6,000,000 / Grade A"
+
+
+def test_per_scheme_override_replaces_the_generic_partial(playbooks: Path, bank_rules: Path) -> None:
+    (playbooks / "schemes" / "bank_tier.md.j2").write_text("### {{ s.title }} => {{ s.label }}\n", encoding="utf-8")
+    result = plan(playbooks, bank_rules)
+    assert "### Bank customer grade => Grade A" in result.stdout
+
+
+def test_check_reports_template_problems(playbooks: Path, bank_rules: Path) -> None:
+    (playbooks / "partials" / "section.md.j2").write_text(
+        "{{ msg.titel }}\n{{ plan.customer.values.asets }}\n{{ plan.schemes.bank_teir }}\n{{ sneaky }}\n",
+        encoding="utf-8")
+    (playbooks / "schemes" / "no_such_scheme.md.j2").write_text("x\n", encoding="utf-8")
+    (playbooks / "index.md.j2").write_text("{% if %}\n", encoding="utf-8")
+    problems = [p.render("en") for p in check_playbooks(playbooks, load_rulebook(bank_rules))]
+    section = playbooks / "partials" / "section.md.j2"
+    assert f"{section}:4 sneaky: no plan provides this variable (docs/playbooks.md lists them)" in problems
+    assert f"{section}:1 msg.titel: no such message in playbooks/messages/zh.yaml and en.yaml" in problems
+    assert f"{section}:2 values.asets: no scheme has this input" in problems
+    assert f"{section}:3 schemes.bank_teir: the rules define no such scheme" in problems
+    assert f"{playbooks / 'schemes' / 'no_such_scheme.md.j2'} overrides scheme 'no_such_scheme', which the rules " \
+           "do not define" in problems
+    assert any(p.startswith(f"{playbooks / 'index.md.j2'}:1 template syntax error") for p in problems)
+    assert len(problems) == 6
+
+
+def test_bundled_playbooks_pass_the_check(bank_rules: Path) -> None:
+    assert check_playbooks(PLAYBOOKS, load_rulebook(bank_rules)) == []
+
+
+def test_kece_check_fails_on_a_broken_local_playbook(playbooks: Path, bank_rules: Path, monkeypatch) -> None:
+    (playbooks / "plan.md.j2").write_text("{{ plan.customer.name }\n", encoding="utf-8")
+    monkeypatch.chdir(playbooks.parent)
+    result = CliRunner().invoke(app, ["check", "--rules", str(bank_rules), "--lang", "en"])
+    assert result.exit_code == 1
+    assert "1 problem(s) in the playbook templates" in result.output
+    assert "plan.md.j2:1 template syntax error" in result.output
+
+
+@pytest.mark.parametrize(("customer_id", "stem"), [
+    ("C0001", "C0001"),
+    ("../../etc/passwd", "_.._etc_passwd-"),
+    ("a/b\\c:d*e?f\"g<h>i|j", "a_b_c_d_e_f_g_h_i_j-"),
+    ("CON", "_CON-"),
+    ("lpt1.txt", "_lpt1.txt-"),
+    (".hidden", "hidden-"),
+    ("客户 001", "客户 001"),
+])
+def test_safe_file_names(customer_id: str, stem: str) -> None:
+    name = FileNames().take(customer_id, 2)
+    assert name.startswith(stem) if stem.endswith("-") else name == stem
+    assert "/" not in name and "\\" not in name and not name.startswith(".")
+
+
+def test_long_ids_are_bounded_and_collisions_get_stable_suffixes() -> None:
+    long_id = "客" * 200
+    stem, changed = safe_stem(long_id)
+    assert changed and len(stem.encode("utf-8")) <= MAX_STEM_BYTES
+    names = FileNames()
+    taken = [names.take(i, row) for row, i in enumerate(["a_b", "a/b", "A_B", "a_b", "index"], start=2)]
+    assert len({t.casefold() for t in taken}) == 5
+    tag = lambda text: hashlib.sha1(text.encode()).hexdigest()[:8]  # noqa: E731
+    # A clean id keeps its name; a changed id, a case-insensitive clash, a repeated id and the
+    # index's own name get a suffix from the id.
+    assert taken == ["a_b", f"a_b-{tag('a/b')}", f"A_B-{tag('A_B')}", f"a_b-{tag('a_b')}", f"index-{tag('index')}"]
+    # Stable: the same ids in another order get the same names.
+    again = FileNames()
+    assert again.take("a/b", 3) == taken[1]

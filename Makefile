@@ -23,10 +23,13 @@ demo: $(STAMP)
 	$(BIN)/kece test
 	$(BIN)/kece evaluate data/samples/customers.csv -o kece-out/demo/customers.evaluated.csv
 	$(BIN)/kece report data/samples/customers.csv --cross bank_tier,dealer_class -o kece-out/demo/report.html
+	$(BIN)/kece plan data/samples/customers.csv --all -o kece-out/demo/plans/md
+	$(BIN)/kece plan data/samples/customers.csv --all --format html -o kece-out/demo/plans/html
 	$(BIN)/kece evaluate --customer '{"assets": 6000000, "credit_record": "excellent", "statements": "complete", "risk_assessment": "complete"}' --scheme bank_tier
 	@echo
 	@echo "kece demo wrote:"
-	@find kece-out/demo -type f | sort | sed 's/^/  /'
+	@find kece-out/demo -type f -not -path 'kece-out/demo/plans/*' | sort | sed 's/^/  /'
+	@echo "  kece-out/demo/plans/md/ and html/: one plan per customer, index.md and index.html"
 
 test: $(STAMP)
 	$(BIN)/ruff check engine cli.py tests bench data
@@ -38,6 +41,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
 	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/bench_plan.py
 
 bench-large: $(STAMP)
 	$(BIN)/python bench/bench_large.py

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +129,24 @@ class Source:
     assumption: str
 
 
+class ShownValues(Mapping[str, str]):
+    """Every input of the applied schemes as the reader sees it, formatted only when a template
+    reads it (most templates read none, and a file's plans would format every input of every row)."""
+
+    def __init__(self, values: dict[str, tuple[Input, object]], catalog: Catalog) -> None:
+        self._values, self._catalog = values, catalog
+
+    def __getitem__(self, name: str) -> str:
+        decl, value = self._values[name]
+        return show_value(decl, value, self._catalog)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 @template_type
 @dataclass(frozen=True)
 class Customer:
@@ -158,6 +176,12 @@ class Plan:
 
 
 def show_value(decl: Input, value: object, catalog: Catalog) -> str:
+    if decl.type in ("enum", "boolean") or value is None:  # few distinct values: shown once each
+        return _memo(catalog, ("value", decl.type, value), lambda: _show_value(decl, value, catalog))
+    return _show_value(decl, value, catalog)
+
+
+def _show_value(decl: Input, value: object, catalog: Catalog) -> str:
     lang = catalog.lang
     if value is None:
         return str(catalog.messages["missing"])
@@ -198,10 +222,8 @@ class _Builder:
     def section(self, scheme: Scheme, result: SchemeResult, record: Record) -> Section:
         lang = self.lang
         kind = getattr(scheme, "plan_section", None) or "segment"
-        rules = {r.id: r for r in scheme.rules}
-        outcomes = tuple(Outcome(o, scheme.outcome_label(o, lang),
-                                 rules[o].description.get(lang) if o in rules and rules[o].description else "")
-                         for o in result.outcome)
+        rules = _rules(scheme)
+        outcomes = _outcomes(scheme, result.outcome, lang)
         # A score scheme's reasons are the rules that added points; otherwise the winning rules.
         reason_rules = result.matched if scheme.hit_policy == "score" else result.outcome
         reasons, notes, points = [], [], []
@@ -218,10 +240,10 @@ class _Builder:
                 else:
                     points.append(Point(getattr(action, lang), rule_notes))
         score = format_number(lang, result.score) if result.score is not None else None
+        next_tier = self.next_tier(scheme, result, record) if kind == "segment" else None
         return Section(scheme.id, scheme.title.get(lang), kind, result.status, outcomes,
                        self.catalog.messages["list_separator"].join(o.label for o in outcomes), score,
-                       tuple(reasons), self.next_tier(scheme, result, record), tuple(points),
-                       tuple(dict.fromkeys(notes)))
+                       tuple(reasons), next_tier, tuple(points), tuple(dict.fromkeys(notes)))
 
     def reason(self, scheme: Scheme, test: UnaryTest, record: Record) -> Reason:
         decl = scheme.inputs[test.input]
@@ -231,7 +253,7 @@ class _Builder:
     def next_tier(self, scheme: Scheme, result: SchemeResult, record: Record) -> NextTier | None:
         """What explain's `next_better` shows first, computed for the one rule it is about (a plan is
         built per customer of a whole file, so only what the plan shows is worked out)."""
-        if scheme.hit_policy not in TIERED:
+        if scheme.hit_policy not in TIERED:  # and only for segments: a talking style is no tier to climb
             return None
         order = evaluation_order(scheme)
         if result.status == "matched":
@@ -270,6 +292,29 @@ class _Builder:
                             a["due"], tuple(dict.fromkeys(a["schemes"])), tuple(a["notes"])) for text, a in ordered)
 
 
+_MEMO: dict[tuple, tuple[object, Any]] = {}
+
+
+def _memo(owner: object, key: tuple, make: Any) -> Any:
+    """What depends on a scheme (and the language) only, made once; `owner` is kept alive with it."""
+    full = (id(owner), *key)
+    found = _MEMO.get(full)
+    if found is None:
+        found = _MEMO[full] = (owner, make())
+    return found[1]
+
+
+def _rules(scheme: Scheme) -> dict[str, Rule]:
+    return _memo(scheme, ("rules",), lambda: {rule.id: rule for rule in scheme.rules})
+
+
+def _outcomes(scheme: Scheme, ids: tuple[str, ...], lang: str) -> tuple[Outcome, ...]:
+    rules = _rules(scheme)
+    return _memo(scheme, ("outcomes", ids, lang), lambda: tuple(
+        Outcome(o, scheme.outcome_label(o, lang), rules[o].description.get(lang) if o in rules and
+                rules[o].description else "") for o in ids))
+
+
 def _failing(rule: Rule, record: Record) -> list[UnaryTest]:
     """The tests a customer fails for `rule`; of `any:` branches, the one with fewest failing tests."""
     failing = [test for test in rule.when if not test.matches(record.get(test.input))]
@@ -279,7 +324,20 @@ def _failing(rule: Rule, record: Record) -> list[UnaryTest]:
     return failing
 
 
+_CONDITIONS: dict[tuple[int, str], tuple[UnaryTest, str]] = {}
+
+
 def _condition(decl: Input, test: UnaryTest, catalog: Catalog) -> str:
+    # A condition depends on the rule and the language only, and every plan of a file shows the
+    # same few: worked out once (the test is kept with its text, so its id() cannot be reused).
+    key = (id(test), catalog.lang)
+    found = _CONDITIONS.get(key)
+    if found is None:
+        found = _CONDITIONS[key] = (test, _condition_text(decl, test, catalog))
+    return found[1]
+
+
+def _condition_text(decl: Input, test: UnaryTest, catalog: Catalog) -> str:
     if decl.type == "boolean" and len(test.members) == 1 and not test.negated and not test.accepts_missing:
         return show_value(decl, next(iter(test.members)), catalog)  # 是/否, not true/false
     shown = describe_need(test, decl.values).get(catalog.lang)
@@ -292,27 +350,30 @@ def _group_digits(text: str) -> str:
 
 
 def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], customer_id: str, name: str,
-               as_of: dt.date, catalog: Catalog, domain: object = None) -> Plan:
-    """The plan for one customer: `records` holds the customer's typed values per scheme id."""
+               as_of: dt.date, catalog: Catalog, domain: object = None,
+               matched: Mapping[str, Sequence[int]] | None = None) -> Plan:
+    """The plan for one customer: `records` holds the customer's typed values per scheme id;
+    `matched`, the indices of the rules that match per scheme, when a backend has found them."""
     builder = _Builder(as_of, catalog)
     sections: dict[str, list[Section]] = {kind: [] for kind in SECTIONS}
     by_scheme: dict[str, Section] = {}
     facts: dict[str, Fact] = {}
-    values: dict[str, str] = {}
+    values: dict[str, tuple[Input, object]] = {}
     for scheme in schemes:
         record = records[scheme.id]
         scope = getattr(scheme, "scope", None)
         if scope is not None and not scope.applies(record, domain):
             continue  # out of scope: the scheme says nothing about this customer
-        result = resolve(scheme, [rule.index for rule in scheme.rules if rule.matches(record)])
+        hits = matched[scheme.id] if matched is not None else [r.index for r in scheme.rules if r.matches(record)]
+        result = resolve(scheme, hits)
         section = builder.section(scheme, result, record)
         sections.setdefault(section.kind, []).append(section)
         by_scheme[scheme.id] = section
         for name_, decl in scheme.inputs.items():
-            values.setdefault(name_, show_value(decl, record.get(name_), catalog))
+            values.setdefault(name_, (decl, record.get(name_)))
         for reason in section.reasons:
             facts.setdefault(reason.input, Fact(reason.input, reason.title, reason.value))
-    customer = Customer(customer_id, name, tuple(facts.values()), values)
+    customer = Customer(customer_id, name, tuple(facts.values()), ShownValues(values, catalog))
     return Plan(customer, as_of, catalog.lang, tuple(sections["segment"]), tuple(sections["talking_points"]),
                 tuple(sections["contacts"]), builder.merged_actions(), tuple(builder.sources), by_scheme)
 

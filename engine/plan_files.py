@@ -21,6 +21,7 @@ from engine.model import Rulebook
 from engine.plan import DOMAIN_KEYS, NAME_COLUMNS, Plan, build_plan
 from engine.playbook import TEMPLATE_SUFFIX, Catalog, Format, catch_jinja, environment
 from engine.tables import apply_aliases, atomic_write, guess_id_column, iter_table
+from engine.vectorized import evaluate_frame
 
 MAX_STEM_BYTES = 120  # well under the 255-byte limit of common file systems, leaving room for suffixes
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')  # what Windows, macOS or Linux reject in a name
@@ -81,8 +82,13 @@ def write_file(path: Path, content: str | bytes) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # plain os calls: no buffered file object
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -132,12 +138,16 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
         prepared = prepare(table, usable, id_name, lang)
         rejects += [frame for frame in (chunk.unreadable, prepared.rejects) if len(frame)]
         records = {scheme.id: prepared.records(scheme) for scheme in usable}
+        # Which rules match, for the whole chunk at once (the vectorized backend's masks).
+        hits = {scheme.id: [[i for i, hit in enumerate(row) if hit] for row in
+                            evaluate_frame(scheme, prepared.frame(scheme), len(prepared)).rule_masks.T.tolist()]
+                for scheme in usable}
         names_, domains = (table[c].loc[prepared.rows].tolist() if c else [None] * len(prepared)
                            for c in (name_column, domain_column))
         for i, (customer_id, row, name, domain) in enumerate(zip(prepared.ids.tolist(), prepared.rows.tolist(),
                                                                   names_, domains, strict=True)):
             plan = build_plan(usable, {sid: found[i] for sid, found in records.items()}, customer_id, name or "",
-                              as_of, catalog, domain)
+                              as_of, catalog, domain, {sid: found[i] for sid, found in hits.items()})
             file_name = names.take(customer_id, row) + suffix
             write_file(out_dir / file_name, render_plan(plan, fmt, folder, catalog))
             entries.append(IndexEntry(customer_id, name or "", file_name, plan.main_segments))

@@ -94,7 +94,7 @@ def cell(text: object) -> str:
 _MISSING = {"zh": "缺失", "en": "missing"}
 
 
-def _filters(lang: str) -> dict[str, Callable[..., Any]]:
+def filters(lang: str) -> dict[str, Callable[..., Any]]:
     return {
         "number": lambda value, digits=2: format_number(lang, value, digits),
         "money": lambda value: format_money(lang, value),
@@ -118,6 +118,10 @@ def template_type(cls: type) -> type:
 
 
 class PlaybookSandbox(SandboxedEnvironment):
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._chosen: dict[tuple, jinja2.Template] = {}
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) in TEMPLATE_TYPES and not attribute.startswith("_"):
             try:
@@ -125,6 +129,18 @@ class PlaybookSandbox(SandboxedEnvironment):
             except AttributeError:
                 return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
+
+    def get_or_select_template(self, template_name_or_list: Any, parent: str | None = None,
+                               globals: Any = None) -> jinja2.Template:
+        # `{% include [override, generic] %}` runs once per section of every plan; templates never
+        # change during a run (auto_reload is off), so the choice is made once per list of names.
+        if isinstance(template_name_or_list, list) and globals is None:
+            key = (tuple(template_name_or_list), parent)
+            chosen = self._chosen.get(key)
+            if chosen is None:
+                chosen = self._chosen[key] = super().get_or_select_template(template_name_or_list, parent)
+            return chosen
+        return super().get_or_select_template(template_name_or_list, parent, globals)
 
 
 class PlaybookLoader(jinja2.FileSystemLoader):
@@ -160,7 +176,7 @@ def environment(folder: Path, fmt: Format, lang: str) -> SandboxedEnvironment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(_filters(lang))
+    env.filters.update(filters(lang))
     return env
 
 

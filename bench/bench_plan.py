@@ -1,0 +1,103 @@
+"""Benchmark: `kece plan --all` writing Markdown plans, against bare Jinja rendering the same template
+with the same data, measured in one run.
+
+    python bench/bench_plan.py [--plans 100000]
+
+Targets (issue 4), on the three design-card packs:
+  - at least 3,000 plans per second on one core, from a customer CSV to one file per customer;
+  - within 2x of the time bare Jinja (a plain jinja2.Environment over the same playbook folder,
+    same filters and options) takes to render the same plans, so the rest (reading, typing,
+    evaluating, composing, the sandbox, writing files) costs at most as much as the rendering.
+The plans bare Jinja renders are built beforehand, chunk by chunk, outside its timer; a sample of
+its renderings must equal the files kece wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jinja2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.synthetic import synthetic_table  # noqa: E402
+from engine.bundled import bundled_dir  # noqa: E402
+from engine.coerce import prepare  # noqa: E402
+from engine.loader import load_rulebook  # noqa: E402
+from engine.plan import build_plan  # noqa: E402
+from engine.plan_files import write_plans  # noqa: E402
+from engine.playbook import filters, load_catalog  # noqa: E402
+
+PACKS = ("bank_tier", "dealer_class", "parent_attitude")
+AS_OF = dt.date(2026, 3, 2)
+CHUNK = 10_000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=100_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kece-bench-plan-"))
+    try:
+        run(args.plans, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(count: int, work: Path) -> None:
+    rules = work / "rules"
+    rules.mkdir()
+    for pack in PACKS:  # the card packs only, whatever else is bundled
+        shutil.copy(bundled_dir("rules") / f"{pack}.yaml", rules)
+    rulebook = load_rulebook(rules)
+    schemes = list(rulebook.schemes)
+    folder = bundled_dir("playbooks").resolve()
+    catalog = load_catalog(folder, "zh")
+    table = synthetic_table(schemes, count)
+    table.insert(1, "name", "客户" + table["id"].str[1:])
+    source = work / "customers.csv"
+    table.to_csv(source, index=False)
+    out = work / "plans"
+
+    started = time.process_time()
+    result = write_plans(rulebook, source, out, fmt="md", catalog=catalog, folder=folder, as_of=AS_OF)
+    ours = time.process_time() - started
+    assert result.written + result.rejected == count, result
+
+    bare_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
+                                  trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                                  auto_reload=False)
+    bare_env.filters.update(filters("zh"))
+    template = bare_env.get_template("plan.md.j2")
+    bare = 0.0
+    checked = 0
+    prepared = prepare(table, schemes, "id")
+    records = {scheme.id: prepared.records(scheme) for scheme in schemes}
+    ids = prepared.ids.tolist()
+    for start in range(0, len(ids), CHUNK):
+        plans = [build_plan(schemes, {sid: found[i] for sid, found in records.items()}, ids[i], f"客户{ids[i][1:]}",
+                            AS_OF, catalog) for i in range(start, min(start + CHUNK, len(ids)))]
+        tick = time.process_time()
+        texts = [template.render(plan=plan, msg=catalog.namespace) for plan in plans]
+        bare += time.process_time() - tick
+        for plan, text in list(zip(plans, texts, strict=True))[:: CHUNK // 10]:
+            assert (out / f"{plan.customer.id}.md").read_text(encoding="utf-8") == text, plan.customer.id
+            checked += 1
+
+    size = sum(p.stat().st_size for p in out.iterdir()) / 1e6
+    print(f"kece plan --all, {result.written:,} Markdown plans to files: {ours:.2f} s = "
+          f"{result.written / ours:,.0f} plans/s (one core; {size:,.0f} MB written)")
+    print(f"bare Jinja, same template and plans, render only: {bare:.2f} s = {result.written / bare:,.0f} plans/s")
+    print(f"ratio kece / bare Jinja: {ours / bare:.2f}x (target <= 2x); throughput target >= 3,000 plans/s: "
+          f"{'met' if result.written / ours >= 3000 else 'NOT met'}")
+    print(f"identical text: {checked} sampled plans rendered by bare Jinja equal kece's files")
+
+
+if __name__ == "__main__":
+    main()

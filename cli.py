@@ -62,6 +62,8 @@ CalibrationOption = Annotated[Path | None, typer.Option(
     "and clv from recency_days, frequency, monetary_total.")]
 AsOfOption = Annotated[str | None, typer.Option(
     "--as-of", help="The day the figures are computed for, YYYY-MM-DD (default: the last transaction date).")]
+DomainOption = Annotated[str | None, typer.Option(
+    "--domain", help="Only schemes for this domain (bank, dealer, education, retail, b2b) and those without one.")]
 
 
 def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -194,6 +196,7 @@ def evaluate(
                                                  "(default: UTF-8, else GB18030).")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file (default: the first).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    domain: DomainOption = None,
     calibration: CalibrationOption = None,
     lang: LangOption = "zh",
 ) -> None:
@@ -212,12 +215,13 @@ def evaluate(
     if customer is not None:
         record = parse_customer_json(customer)
         record = hook.apply_record(record) if hook else record
-        show_customer(evaluate_customer(rulebook, record, scheme, chosen, lang), lang)  # type: ignore[arg-type]
+        evaluation = evaluate_customer(rulebook, record, scheme, chosen, lang, domain)  # type: ignore[arg-type]
+        show_customer(evaluation, lang)
         return
     with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
         run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
                             id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet,
-                            progress=progress, features=hook)
+                            progress=progress, domain=domain, features=hook)
     show_run(run, lang)
 
 
@@ -293,6 +297,8 @@ def show_customer(evaluation: CustomerEvaluation, lang: str) -> None:
         label = display_label(evaluation.schemes[scheme_id], result.display, lang)
         if result.status == "unmatched":
             label = t(lang, "unmatched")
+        elif result.status == "out_of_scope":
+            label = t(lang, "not_applicable")
         display = result.display
         if result.score is not None:
             display = f"{display} ({t(lang, 'score')} {format_value('number', result.score)})"
@@ -308,12 +314,14 @@ def show_run(run: BatchRun, lang: str) -> None:
     for summary in run.summaries:
         scheme = summary.scheme
         table = Table(t(lang, "rule"), t(lang, "label"), t(lang, "customers"), t(lang, "share"),
-                      title=t(lang, "summary_title", scheme=scheme.id, title=scheme.title.get(lang)))
+                      title=t(lang, "summary_title", scheme=scheme.id, title=scheme.title.get(lang)),
+                      caption=t(lang, "applied", applied=summary.applied, total=summary.total))
         total = max(run.rows_out, 1)
         for outcome_id, count in summary.counts.items():
             table.add_row(outcome_id, scheme.outcome_label(outcome_id, lang), str(count), f"{count / total:.1%}")
-        for key, count in (("unmatched", summary.unmatched), ("conflict", summary.conflicts)):
-            if count or key == "unmatched":
+        for key, count in (("unmatched", summary.unmatched), ("conflict", summary.conflicts),
+                           ("not_applicable", summary.out_of_scope)):
+            if count or key == "unmatched" or (key == "not_applicable" and scheme.scope.limited):
                 table.add_row("", t(lang, key), str(count), f"{count / total:.1%}")
         out.print(table)
     out.print(t(lang, "wrote_rows", rows_in=run.rows_in, rows_out=run.rows_out, rejected=run.rows_rejected))
@@ -334,6 +342,7 @@ def explain_command(
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    domain: DomainOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Why a customer gets its segments: every rule and test with the customer's values, the hit
@@ -347,12 +356,19 @@ def explain_command(
     else:
         record = customer_from_file(rulebook, input, customer_id, id_column=id_column,  # type: ignore[arg-type]
                                     schemes=scheme, encoding=encoding, sheet=sheet, lang=lang)
-    explanations, skipped = explain_customer(rulebook, record, scheme, lang)
+    explained = explain_customer(rulebook, record, scheme, lang, domain)
+    explanations, skipped = explained.explanations, explained.skipped
     if as_json:
-        sys.stdout.write(json.dumps([to_json(e, lang) for e in explanations], ensure_ascii=False, indent=2) + "\n")
+        items = [to_json(e, lang) for e in explanations]
+        items += [{"scheme": sid, "status": "out_of_scope", "reason": why.get(lang)}
+                  for sid, why in explained.not_applicable.items()]
+        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
     for scheme_id, columns in skipped.items():
         err.print(t(lang, "skipped_customer", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+    for scheme_id, why in explained.not_applicable.items():
+        out.print(t(lang, "not_applicable_customer", scheme=scheme_id, reason=why.get(lang)), markup=False,
+                  soft_wrap=True)
     for explanation in explanations:
         for line in render_text(explanation, lang):
             out.print(line, markup=False, soft_wrap=True)
@@ -468,6 +484,7 @@ def report(
     = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    domain: DomainOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """One self-contained HTML page: per scheme the distribution over rules (chart and numbers), a
@@ -483,7 +500,8 @@ def report(
                                  "--cross 需要两个方案 id:--cross bank_tier,dealer_class"))
         pair = (parts[0], parts[1])
     rulebook = load_rules(rules, lang)
-    data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang)
+    data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang,
+                   domain=domain)
     write_report(data, output, lang)
     out.print(t(lang, "wrote_rows", rows_in=data.rows_in, rows_out=data.rows_out, rejected=data.rows_rejected))
     out.print(t(lang, "wrote", path=display_path(output)), markup=False)

@@ -5,8 +5,11 @@ Every test speaks about one input, so the boundaries that all tests of an input 
 domain into atoms (points, the open runs between them, each enum value, missing) on which every
 test is constant. The product of the inputs' atoms is then an exact partition of all customers:
 evaluating one representative customer per cell, with the vectorized engine, answers every
-question exactly. Findings are stated as regions (unions of boxes of atoms) and one customer,
-whose result is re-checked against the reference meaning before it is reported.
+question exactly. Only customers in the scheme's scope count: a region its `scope.when` excludes
+is no gap, and a rule that only customers out of scope would match never matches. (The domain
+part of a scope is a column outside the inputs and changes none of this.) Findings are stated
+as regions (unions of boxes of atoms) and one customer, whose result is re-checked against the
+reference meaning before it is reported.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class Analysis:
 
 def input_atoms(scheme: Scheme, decl: Input) -> list[Atom]:
     tests = [test for rule in scheme.rules for test in rule.tests if test.input == decl.name]
+    tests += [test for test in scheme.scope.tests if test.input == decl.name]
     atoms: list[Atom] = []
     if decl.type in ORDERED_TYPES:
         whole = decl.type != "number"
@@ -150,29 +154,36 @@ def _cells(sizes: list[int], seed: int = 7) -> tuple[np.ndarray, bool]:
 
 def analyse(scheme: Scheme) -> Analysis:
     """Every overlap, gap, unreachable rule and contradiction of one scheme."""
-    names = [n for n in scheme.inputs if any(n in rule.inputs for rule in scheme.rules)]
+    scoped = {test.input for test in scheme.scope.tests}
+    names = [n for n in scheme.inputs if n in scoped or any(n in rule.inputs for rule in scheme.rules)]
     decls = [scheme.inputs[n] for n in names]
     atoms = [input_atoms(scheme, d) for d in decls]
     cells, sampled = _cells([len(a) for a in atoms]) if names else (np.zeros((1, 0), dtype=np.int64), False)
     columns = {d.name: _typed_column(d, a, cells[:, k]) for k, (d, a) in enumerate(zip(decls, atoms, strict=True))}
     result = Analysis(scheme, cells=len(cells), sampled=sampled)
-    evaluated = evaluate_frame(scheme, columns, len(cells))
+    view = ColumnView(columns)
+    inside = all_tests_mask(scheme.scope.tests, view, len(cells))
+    everywhere = evaluate_frame(scheme, columns, len(cells))
+    evaluated = everywhere.restricted(inside)
     masks = evaluated.rule_masks
     reporter = _Reporter(scheme, decls, atoms, cells, result)
+    if not inside.any():
+        reporter.add("contradiction", "error", (), None, detail=("scope",))
+        return result
 
     for rule in scheme.rules:
         if not masks[rule.index].any():
-            reporter.add("contradiction", "error", (rule.index,), None)
+            outside_only = bool(everywhere.rule_masks[rule.index].any())
+            reporter.add("contradiction", "error", (rule.index,), None, detail=("scope",) if outside_only else ())
         elif rule.any:
-            view = ColumnView(columns)
-            base = all_tests_mask(rule.when, view, len(cells))
+            base = all_tests_mask(rule.when, view, len(cells)) & inside
             for b, branch in enumerate(rule.any):
                 if not (base & all_tests_mask(branch, view, len(cells))).any():
                     reporter.add("contradiction", "warning", (rule.index,), None, detail=(f"any[{b}]",))
 
     count = masks.sum(axis=0)
     if scheme.hit_policy != "score":
-        gap = count == 0
+        gap = (count == 0) & inside
         if gap.any():
             reporter.add("gap", "error" if scheme.complete else "warning", (), gap)
     if scheme.hit_policy == "unique":
@@ -229,6 +240,7 @@ class _Reporter:
         """Re-check the example customer against the reference meaning: a finding must be true."""
         matched = {r.index for r in self.scheme.rules if r.matches(customer)}
         reference = resolve(self.scheme, sorted(matched))
+        assert self.scheme.scope.applies(customer), (self.scheme.id, customer)
         if kind == "gap":
             assert not matched, (self.scheme.id, customer, reference)
         elif kind == "overlap":
@@ -318,5 +330,7 @@ def finding_message(finding: Finding, lang: str) -> str:
         key = "finding.gap_complete"
     if finding.kind == "contradiction" and finding.detail:
         key = "finding.contradiction_branch"
+    if finding.kind == "contradiction" and finding.detail == ("scope",):
+        key = "finding.outside_scope" if finding.rules else "finding.scope_never"
     separator = ", " if lang == "en" else "、"
     return t(lang, key, rules=separator.join(finding.rules), detail=separator.join(finding.detail))

@@ -15,11 +15,11 @@ import pandas as pd
 from engine.coerce import Prepared, empty_rejects, prepare
 from engine.evaluate import Backend, alias_schemes, choose_schemes, display_label, evaluate_prepared
 from engine.model import Rulebook, Scheme
+from engine.scope import domain_column, rows_domains
 from engine.tables import ChunkWriter, apply_aliases, check_output_suffix, guess_id_column, iter_table
-from engine.vectorized import CONFLICTED, UNMATCHED, SchemeColumns
+from engine.vectorized import CONFLICTED, OUT_OF_SCOPE, UNMATCHED, SchemeColumns
 
 CHUNK_ROWS = 250_000
-Progress = Callable[[int], None]  # called with the rows read so far
 
 
 class FeatureHook(Protocol):
@@ -28,6 +28,7 @@ class FeatureHook(Protocol):
     label: str
 
     def apply(self, table: pd.DataFrame) -> pd.DataFrame: ...
+Progress = Callable[[int], None]  # called with the rows read so far
 
 
 @dataclass
@@ -36,6 +37,13 @@ class SchemeSummary:
     counts: dict[str, int]  # outcome id -> customers, in rule (or band) order, zeros included
     unmatched: int = 0
     conflicts: int = 0
+    out_of_scope: int = 0  # customers the scheme does not apply to: neither a segment nor unmatched
+    total: int = 0  # customers evaluated
+
+    @property
+    def applied(self) -> int:
+        """Customers in the scheme's scope."""
+        return self.total - self.out_of_scope
 
     def add(self, col: SchemeColumns) -> None:
         scheme = col.scheme
@@ -50,6 +58,8 @@ class SchemeSummary:
             self.counts[key] += count
         self.unmatched += int((col.winner == UNMATCHED).sum())
         self.conflicts += int((col.winner == CONFLICTED).sum())
+        self.out_of_scope += int((col.winner == OUT_OF_SCOPE).sum())
+        self.total += len(col)
 
 
 def empty_summary(scheme: Scheme) -> SchemeSummary:
@@ -91,15 +101,16 @@ class FileEvaluation:
     id_name: str | None
     encoding: str | None
     chunks: Iterator[EvaluatedChunk]
+    domain_column: str | None = None  # the column naming each customer's domain, if any
 
 
 def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | None = None,
                     backend: Backend = "vectorized", id_column: str | None = None, lang: str = "zh",
                     encoding: str | None = None, sheet: str | None = None,
-                    chunk_rows: int = CHUNK_ROWS,
+                    chunk_rows: int = CHUNK_ROWS, domain: str | None = None,
                     enrich: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> FileEvaluation:
     """Read, type and evaluate a customer file chunk by chunk; the header decides once which
-    schemes apply and which column holds ids."""
+    schemes apply (`domain`: only schemes for it, and those without one) and which column holds ids."""
     used_encoding, chunks = iter_table(input_path, encoding, sheet, lang, chunk_rows)
     aliased = alias_schemes(rulebook, schemes)
     first = next(chunks)
@@ -107,7 +118,7 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
     enrich = enrich or (lambda table: table)
     table = enrich(apply_aliases(first.table, aliased))
     id_name = guess_id_column(table, id_column)
-    usable, skipped = choose_schemes(rulebook, schemes, list(table.columns))
+    usable, skipped = choose_schemes(rulebook, schemes, list(table.columns), domain=domain)
 
     def evaluated() -> Iterator[EvaluatedChunk]:
         for chunk in itertools.chain([first], chunks):
@@ -115,17 +126,19 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
             prepared = prepare(table, usable, id_name, lang)
             bad = pd.concat([chunk.unreadable, prepared.rejects], ignore_index=True) if len(chunk.unreadable) \
                 else prepared.rejects
-            yield EvaluatedChunk(prepared, evaluate_prepared(prepared, usable, backend),
+            domains = rows_domains(table, prepared.rows)
+            yield EvaluatedChunk(prepared, evaluate_prepared(prepared, usable, backend, domains),
                                  bad.sort_values("row", kind="stable"), len(table) + len(chunk.unreadable))
 
-    return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated())
+    return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated(), domain_column(table.columns))
 
 
 def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,
                   schemes: Sequence[str] | None = None, backend: Backend = "vectorized",
                   id_column: str | None = None, rejects: Path | None = None, lang: str = "zh",
                   encoding: str | None = None, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS,
-                  progress: Progress | None = None, features: FeatureHook | None = None) -> BatchRun:
+                  progress: Progress | None = None, domain: str | None = None,
+                  features: FeatureHook | None = None) -> BatchRun:
     """Evaluate every row of a customer file (CSV, Excel, Parquet, JSON Lines); rows that cannot
     be read go to the rejects file, written like the output (.csv, .xlsx or .parquet)."""
     output = output or Path("kece-out") / f"{input_path.stem}.evaluated.csv"
@@ -133,7 +146,7 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
     for path in (output, rejects):
         check_output_suffix(path)  # before the work, not after it
     run = evaluate_chunks(rulebook, input_path, schemes=schemes, backend=backend, id_column=id_column, lang=lang,
-                          encoding=encoding, sheet=sheet, chunk_rows=chunk_rows,
+                          encoding=encoding, sheet=sheet, chunk_rows=chunk_rows, domain=domain,
                           enrich=features.apply if features else None)
     summaries = {scheme.id: empty_summary(scheme) for scheme in run.schemes}
     id_name = run.id_name or "row"

@@ -8,6 +8,8 @@ How we use durable_rules, and why (from its code and issues):
   a ruleset holds at most 1,024 sids and facts would otherwise pile up.
 - A ruleset name can be registered only once per process and never deleted, so every compiled
   scheme gets a fresh name.
+- durable_rules refuses a rule whose condition expands into too many alternatives, so kece
+  expands conditions itself and splits a large rule into several durable rules with one action.
 - durable_rules' JSON reader rejects numbers such as 1e-07 or 1e+16 (an exponent without a
   decimal point), which Python's json writes; we install a writer that always adds the point.
 """
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import types
+from collections.abc import Callable
 
 import durable.engine
 from durable.engine import MessageNotHandledException
@@ -57,24 +61,38 @@ durable.engine.json = types.SimpleNamespace(dumps=lambda value, ensure_ascii=Tru
                                             loads=json.loads)
 
 
-def _test_condition(test: UnaryTest):
-    field = getattr(m, test.input)
-    alternatives = []
+# durable_rules expands each rule's condition into alternatives of plain conjunctions and refuses
+# a rule whose expansion is too large (error 113 when the ruleset is created: three tests with 3
+# values each and one of 4 already fail). kece splits such a rule into several durable rules that
+# share its action, each expanding to at most this many alternatives.
+MAX_ALTERNATIVES = 32
+
+Term = Callable[[], object]  # builds one durable_rules comparison; built fresh for every use
+
+
+def _alternatives(test: UnaryTest) -> list[list[Term]]:
+    """The test as alternatives, each a conjunction of comparisons (empty when it can never hold)."""
+    name = test.input
+    field = lambda: getattr(m, name)  # noqa: E731
+    alternatives: list[list[Term]] = []
     if test.ordered:
         for interval in test.intervals:
-            parts = []
+            parts: list[Term] = []
+            # Bound values are bound as defaults: the terms are built after the loop has moved on.
             if interval.lo is not None:
-                parts.append(field >= interval.lo if interval.lo_closed else field > interval.lo)
+                parts.append((lambda lo=interval.lo: field() >= lo) if interval.lo_closed
+                             else (lambda lo=interval.lo: field() > lo))
             if interval.hi is not None:
-                parts.append(field <= interval.hi if interval.hi_closed else field < interval.hi)
-            alternatives.append(_and(parts) if parts else +field)
+                parts.append((lambda hi=interval.hi: field() <= hi) if interval.hi_closed
+                             else (lambda hi=interval.hi: field() < hi))
+            alternatives.append(parts or [lambda: +field()])
     elif test.negated:
-        alternatives.append(_and([+field, *(field != v for v in _sorted(test.members))]))
+        alternatives.append([lambda: +field(), *((lambda v=v: field() != v) for v in _sorted(test.members))])
     else:
-        alternatives.extend(field == v for v in _sorted(test.members))
+        alternatives.extend([lambda v=v: field() == v] for v in _sorted(test.members))
     if test.accepts_missing:
-        alternatives.append(-field)
-    return _or(alternatives) if alternatives else None
+        alternatives.append([lambda: -field()])
+    return alternatives
 
 
 def _sorted(members: frozenset) -> list:
@@ -95,29 +113,28 @@ def _or(parts: list):
     return result
 
 
-def _conjunction(tests: tuple[UnaryTest, ...]) -> list | None:
-    """Conditions of a run of tests; None when one of them can never hold."""
-    parts = []
-    for test in tests:
-        condition = _test_condition(test)
-        if condition is None:
-            return None
-        parts.append(condition)
-    return parts
-
-
-def rule_condition(rule: Rule):
-    """The durable_rules antecedent of a rule; None if the rule can never match."""
-    parts = _conjunction(rule.when)
-    if parts is None:
-        return None
-    if rule.any:
-        branches = [_conjunction(branch) for branch in rule.any]
-        branches = [_and(b) for b in branches if b]
-        if not branches:
-            return None
-        parts.append(_or(branches))
+def _condition(factors: list[list[list[Term]]]):
+    """One durable antecedent: every factor holds (a factor: alternatives of conjunctions)."""
+    parts = [_or([_and([term() for term in alternative]) for alternative in factor]) for factor in factors]
     return _and([+getattr(m, SEQ), *parts])
+
+
+def rule_conditions(rule: Rule) -> list:
+    """The durable_rules antecedents of a rule, any one of which firing means the rule matches;
+    none if the rule can never match."""
+    when = [_alternatives(test) for test in rule.when]
+    products = [when + [_alternatives(test) for test in branch] for branch in rule.any] if rule.any else [when]
+    conditions = []
+    while products:
+        factors = products.pop()
+        if any(not factor for factor in factors):
+            continue  # a test that can never hold
+        if math.prod(len(factor) for factor in factors) <= MAX_ALTERNATIVES:
+            conditions.append(_condition(factors))
+            continue
+        widest = max(range(len(factors)), key=lambda k: len(factors[k]))
+        products += [[*factors[:widest], [alternative], *factors[widest + 1:]] for alternative in factors[widest]]
+    return conditions
 
 
 class DurableScheme:
@@ -130,8 +147,7 @@ class DurableScheme:
         self._seq = itertools.count()
         with ruleset(self.name):
             for rule in scheme.rules:
-                condition = rule_condition(rule)
-                if condition is not None:
+                for condition in rule_conditions(rule):
                     when_all(condition)(self._action(rule.index))
             # A ruleset needs at least one rule; this one never fires (seq is never negative).
             when_all(getattr(m, SEQ) < 0)(lambda c: None)

@@ -6,18 +6,24 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
+import numpy as np
 import pandas as pd
 
 from engine.coerce import Prepared, prepare, table_from_records
 from engine.errors import Say, UsageError
 from engine.explain import SchemeExplanation, explain_scheme
+from engine.literals import did_you_mean, format_value
 from engine.messages import t
 from engine.model import Rulebook, Scheme
-from engine.results import CONFLICT, SchemeResult
+from engine.results import CONFLICT, SchemeResult, out_of_scope
+from engine.scope import rows_domains, scope_mask
+from engine.spec import Domain
 from engine.tables import apply_aliases, guess_id_column, iter_table
 from engine.vectorized import SchemeColumns, evaluate_frame
+
+DOMAINS: tuple[str, ...] = get_args(Domain)
 
 Backend = Literal["vectorized", "durable"]
 BACKENDS: tuple[Backend, ...] = ("vectorized", "durable")
@@ -41,17 +47,34 @@ class DurableCache:
 _durable = DurableCache()
 
 
-def evaluate_prepared(prepared: Prepared, schemes: Sequence[Scheme], backend: Backend = "vectorized"
-                      ) -> dict[str, SchemeColumns]:
+def evaluate_prepared(prepared: Prepared, schemes: Sequence[Scheme], backend: Backend = "vectorized",
+                      domains: np.ndarray | None = None) -> dict[str, SchemeColumns]:
+    """Every scheme on every prepared customer. `domains` holds each customer's normalised domain
+    cell when the input has a domain column; with the scheme's `scope.when` it decides, once for
+    both backends, which customers are out of scope."""
     results: dict[str, SchemeColumns] = {}
     for scheme in schemes:
+        inside = scope_mask(scheme, prepared.frame(scheme), len(prepared), domains)
         if backend == "vectorized":
-            results[scheme.id] = evaluate_frame(scheme, prepared.frame(scheme), len(prepared))
+            columns = evaluate_frame(scheme, prepared.frame(scheme), len(prepared))
         else:
             compiled = _durable.get(scheme)
-            rows = [compiled.evaluate(record) for record in prepared.records(scheme)]
-            results[scheme.id] = SchemeColumns.from_results(scheme, rows)
+            rows = [compiled.evaluate(record) if inside is None or inside[row] else out_of_scope(scheme)
+                    for row, record in enumerate(prepared.records(scheme))]
+            columns = SchemeColumns.from_results(scheme, rows)
+        results[scheme.id] = columns.restricted(inside)
     return results
+
+
+def for_domain(schemes: Sequence[Scheme], domain: str | None) -> list[Scheme]:
+    """The schemes for `domain` (`--domain`) and those without one; all when `domain` is None."""
+    if domain is None:
+        return list(schemes)
+    if domain not in DOMAINS:
+        hint = did_you_mean(domain, DOMAINS) or Say("", "")
+        raise UsageError(Say(f"--domain must be one of {', '.join(DOMAINS)}, not '{domain}' {hint.en}".rstrip(),
+                             f"--domain 只能是 {'、'.join(DOMAINS)},不能是“{domain}”{hint.zh}"))
+    return [scheme for scheme in schemes if scheme.scope.domain in (None, domain)]
 
 
 def applicable(schemes: Sequence[Scheme], columns: Sequence[str], require_all: bool = True
@@ -73,12 +96,20 @@ def applicable(schemes: Sequence[Scheme], columns: Sequence[str], require_all: b
 
 
 def choose_schemes(rulebook: Rulebook, requested: Sequence[str] | None, columns: Sequence[str],
-                   what: str = "the file") -> tuple[list[Scheme], dict[str, list[str]]]:
+                   what: str = "the file", domain: str | None = None) -> tuple[list[Scheme], dict[str, list[str]]]:
     unknown = [s for s in requested or () if s not in rulebook.by_id]
     if unknown:
         raise UsageError(Say(f"unknown scheme {', '.join(unknown)}; the rules define: {', '.join(rulebook.by_id)}",
                              f"未知的方案 {'、'.join(unknown)};规则中定义的方案:{'、'.join(rulebook.by_id)}"))
-    usable, skipped = applicable(rulebook.select(requested), columns, require_all=what == "the file")
+    selected = rulebook.select(requested)
+    kept = for_domain(selected, domain)
+    kept_ids = {s.id for s in kept}
+    other = [f"{s.id} ({s.scope.domain})" for s in selected if s.id not in kept_ids]
+    if (requested and other) or not kept:
+        en_other, zh_other = (f": {', '.join(other)} are for other domains", f":{'、'.join(other)} 属于其他领域") \
+            if requested else ("", "")
+        raise UsageError(Say(f"no scheme for domain {domain}{en_other}", f"没有领域为 {domain} 的方案{zh_other}"))
+    usable, skipped = applicable(kept, columns, require_all=what == "the file")
     if (requested and skipped) or not usable:
         details = Say("; ".join(f"{sid} needs {', '.join(cols)}" for sid, cols in skipped.items()),
                       ";".join(f"{sid} 需要 {'、'.join(cols)}" for sid, cols in skipped.items()))
@@ -101,30 +132,60 @@ class CustomerEvaluation:
 
 
 def evaluate_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None = None,
-                      backend: Backend = "durable", lang: str = "zh") -> CustomerEvaluation:
-    """Evaluate one customer given as a mapping of input names to values (as in JSON)."""
-    usable, skipped, prepared = _prepare_customer(rulebook, customer, schemes, lang)
-    columns = evaluate_prepared(prepared, usable, backend)
+                      backend: Backend = "durable", lang: str = "zh", domain: str | None = None
+                      ) -> CustomerEvaluation:
+    """Evaluate one customer given as a mapping of input names to values (as in JSON); a `domain`
+    field (or 领域, 客户领域) puts schemes of other domains out of scope."""
+    usable, skipped, prepared, domains = _prepare_customer(rulebook, customer, schemes, lang, domain)
+    columns = evaluate_prepared(prepared, usable, backend, domains)
     return CustomerEvaluation({sid: col.result(0) for sid, col in columns.items()}, skipped,
                               {scheme.id: scheme for scheme in usable})
 
 
 def _prepare_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None,
-                      lang: str) -> tuple[list[Scheme], dict[str, list[str]], Prepared]:
-    usable, skipped = choose_schemes(rulebook, schemes, list(customer), "the customer")
-    prepared = prepare(table_from_records([customer]), usable, None, lang)
+                      lang: str, domain: str | None
+                      ) -> tuple[list[Scheme], dict[str, list[str]], Prepared, np.ndarray | None]:
+    usable, skipped = choose_schemes(rulebook, schemes, list(customer), "the customer", domain)
+    table = table_from_records([customer])
+    prepared = prepare(table, usable, None, lang)
     if len(prepared.rejects):
         reject = prepared.rejects.iloc[0]
         found = f"{reject['column']} = {reject['value']!s} ({reject['reason']})"
         raise UsageError(Say(f"the customer has values that do not fit: {found}", f"客户的取值不符合要求:{found}"))
-    return usable, skipped, prepared
+    return usable, skipped, prepared, rows_domains(table, prepared.rows)
+
+
+@dataclass(frozen=True)
+class CustomerExplanation:
+    explanations: list[SchemeExplanation]
+    skipped: dict[str, list[str]]  # scheme id -> the inputs the customer lacks
+    not_applicable: dict[str, Say]  # scheme id -> why the customer is out of its scope
 
 
 def explain_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None = None,
-                     lang: str = "zh") -> tuple[list[SchemeExplanation], dict[str, list[str]]]:
+                     lang: str = "zh", domain: str | None = None) -> CustomerExplanation:
     """Why one customer gets what it gets, scheme by scheme (and the schemes that do not apply)."""
-    usable, skipped, prepared = _prepare_customer(rulebook, customer, schemes, lang)
-    return [explain_scheme(scheme, prepared.records(scheme)[0]) for scheme in usable], skipped
+    usable, skipped, prepared, domains = _prepare_customer(rulebook, customer, schemes, lang, domain)
+    cell = domains[0] if domains is not None else ""
+    explanations, not_applicable = [], {}
+    for scheme in usable:
+        record = prepared.records(scheme)[0]
+        if scheme.scope.applies(record, cell):
+            explanations.append(explain_scheme(scheme, record))
+        else:
+            not_applicable[scheme.id] = _why_out_of_scope(scheme, record, cell)
+    return CustomerExplanation(explanations, skipped, not_applicable)
+
+
+def _why_out_of_scope(scheme: Scheme, record: Mapping[str, object], domain: str) -> Say:
+    if scheme.scope.domain is not None and domain and domain != scheme.scope.domain:
+        return Say(f"the customer's domain is {domain}; the scheme is for {scheme.scope.domain}",
+                   f"客户领域为 {domain},本方案适用于 {scheme.scope.domain}")
+    failed = next(test for test in scheme.scope.tests if not test.matches(record.get(test.input)))
+    decl = scheme.inputs[failed.input]
+    value = format_value(decl.type, record.get(failed.input))
+    return Say(f"{decl.display('en')} ({failed.input}) = {value} does not pass the scope test {failed.text}",
+               f"{decl.display('zh')}({failed.input})= {value},不满足适用范围条件 {failed.text}")
 
 
 def customer_from_file(rulebook: Rulebook, path: Path, customer_id: str, *, id_column: str | None = None,

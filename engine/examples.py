@@ -8,8 +8,9 @@ from engine.coerce import prepare, table_from_records
 from engine.errors import Location, Say
 from engine.evaluate import Backend, evaluate_prepared
 from engine.literals import format_value
-from engine.model import Example, Scheme
+from engine.model import OUT_OF_SCOPE, Example, Scheme
 from engine.results import SchemeResult
+from engine.scope import rows_domains
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,11 @@ class ExampleFailure:
     def describe(self, lang: str = "en") -> str:
         given = ", ".join(f"{name}={format_value(self.scheme.inputs[name].type, value)}"
                           for name, value in self.example.given.items())
+        if self.example.domain is not None:
+            given = ", ".join(filter(None, [f"domain={self.example.domain}", given]))
         nothing = Say("(no match)", "(未命中)").get(lang)
         expected = "|".join(self.example.expect) or nothing
-        actual = self.actual.display or nothing
+        actual = OUT_OF_SCOPE if self.actual.status == "out_of_scope" else self.actual.display or nothing
         text = Say(f"example {{{given}}} expects {expected}, but the {self.backend} backend gives {actual}",
                    f"示例 {{{given}}} 应得 {expected},但 {self.backend} 引擎得到 {actual}").get(lang)
         if self.example.score is not None and self.actual.score != self.example.score:
@@ -43,14 +46,19 @@ def run_examples(scheme: Scheme, backend: Backend) -> list[ExampleFailure]:
     # Examples hold typed values; write them as cells so they take the same path as a file.
     records = [{name: format_value(scheme.inputs[name].type, value) if value is not None else None
                 for name, value in example.given.items()} for example in scheme.examples]
-    prepared = prepare(table_from_records(records), [scheme], None)
+    if any(example.domain is not None for example in scheme.examples):
+        for record, example in zip(records, scheme.examples, strict=True):
+            record.setdefault("domain", example.domain)
+    table = table_from_records(records)
+    prepared = prepare(table, [scheme], None)
     # The loader checks example values as a file's cells are checked, so none is rejected here.
     assert len(prepared) == len(scheme.examples), prepared.rejects.to_dict("records")
-    columns = evaluate_prepared(prepared, [scheme], backend)[scheme.id]
+    columns = evaluate_prepared(prepared, [scheme], backend, rows_domains(table, prepared.rows))[scheme.id]
     failures = []
     for row, example in enumerate(scheme.examples):
         actual = columns.result(row)
+        outcome = (OUT_OF_SCOPE,) if actual.status == "out_of_scope" else actual.outcome
         wrong_score = example.score is not None and actual.score != example.score
-        if actual.outcome != example.expect or actual.status == "conflict" or wrong_score:
+        if outcome != example.expect or actual.status == "conflict" or wrong_score:
             failures.append(ExampleFailure(scheme, example, backend, actual))
     return failures

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine.errors import Location, Problem, RuleLoadError, Say
 from engine.literals import ORDERED_TYPES, LiteralError, did_you_mean, format_value, parse_literal
-from engine.model import Band, Example, Input, Rule, Rulebook, Scheme, Value
+from engine.model import OUT_OF_SCOPE, Band, Example, Input, Rule, Rulebook, Scheme, Scope, Value
 from engine.spec import RuleSpec, SchemeSpec, SpecReader
 from engine.unary import UnaryTest, UnaryTestError, parse_test
 from engine.yamlnodes import Raw, compose_text
@@ -145,8 +145,9 @@ class _SchemeBuilder:
         self.inputs = {name: self._input(name, decl) for name, decl in spec.inputs.items()}
         rules = self._rules()
         bands = self._bands()
+        scope = self._scope()
         scheme = Scheme(spec.id, spec.title, spec.hit_policy, self.inputs, rules, bands, (), spec.description,
-                        spec.source, self.path, spec.location, spec.complete)
+                        spec.source, self.path, spec.location, spec.complete, scope, spec.plan_section)
         # Examples are checked against the compiled rules, then attached.
         examples = tuple(self._example(i, ex, scheme) for i, ex in enumerate(spec.examples))
         return dataclasses.replace(scheme, examples=tuple(e for e in examples if e is not None))
@@ -230,6 +231,14 @@ class _SchemeBuilder:
                     ),
                 )
             seen.setdefault(rule.id, rule)
+            if rule.id == OUT_OF_SCOPE:
+                self.problem(
+                    rule.location,
+                    f"{key}.id",
+                    Say(f"'{OUT_OF_SCOPE}' is reserved for customers a scheme does not apply to",
+                        f"“{OUT_OF_SCOPE}”保留给方案不适用的客户"),
+                    Say("choose another rule id", "请换一个规则 id"),
+                )
             if self.complete:
                 self._policy_field(rule, key, "priority", rule.priority, "priority", "priority: 10")
                 self._policy_field(rule, key, "points", rule.points, "score", "points: 10")
@@ -268,6 +277,13 @@ class _SchemeBuilder:
                 )
             )
         return tuple(rules)
+
+    def _scope(self) -> Scope:
+        spec = self.spec.scope
+        if spec is None:
+            return Scope()
+        tests = self._conditions(spec.when or {}, "scope.when")
+        return Scope(spec.domain, tests, spec.description, spec.location)
 
     def _policy_field(self, rule: RuleSpec, key: str, name: str, value: object, policy: str, example: str) -> None:
         """`priority:` belongs to hit_policy priority and `points:` to score: required there, useless elsewhere."""
@@ -359,8 +375,17 @@ class _SchemeBuilder:
     def _example(self, index: int, example, scheme: Scheme) -> Example | None:
         key = f"examples[{index}]"
         given: dict[str, Value] = {}
+        domain = None
         for name, raw in example.given.items():
             decl = self.inputs.get(name)
+            if name == "domain" and decl is None:
+                # The customer's domain cell: not an input, but it decides the scope.
+                if raw.is_list:
+                    self.problem(raw.location, f"{key}.given.domain",
+                                 Say("an example value must be a single value", "示例的值必须是单个值"))
+                else:
+                    domain = raw.text if raw.value is not None else None
+                continue
             if decl is None:
                 self.problem(
                     raw.key_location or raw.location,
@@ -418,6 +443,17 @@ class _SchemeBuilder:
             )
         known = [band.id for band in scheme.bands] if scheme.hit_policy == "score" else list(scheme.rule_ids)
         known = list(dict.fromkeys(known))
+        if expect == (OUT_OF_SCOPE,):
+            if not scheme.scope.limited:
+                self.problem(
+                    expect_raw.location,
+                    f"{key}.expect",
+                    Say("the scheme has no scope:, so no customer is out of scope",
+                        "方案没有 scope:,不会有客户不适用"),
+                    Say("add scope: {domain: ...} or scope: {when: ...}",
+                        "请添加 scope: {domain: ...} 或 scope: {when: ...}"),
+                )
+            return Example(given, expect, example.score, expect_raw.location, domain)
         for outcome in expect:
             if outcome not in known and self.complete:
                 what = Say("band", "分档") if scheme.hit_policy == "score" else Say("rule", "规则")
@@ -425,7 +461,8 @@ class _SchemeBuilder:
                     expect_raw.location,
                     f"{key}.expect",
                     Say(f"there is no {what.en} '{outcome}'", f"没有{what.zh}“{outcome}”"),
-                    did_you_mean(outcome, known, Say("known", "已有")),
+                    did_you_mean(outcome, [*known, OUT_OF_SCOPE] if scheme.scope.limited else known,
+                                 Say("known", "已有")),
                 )
         if example.score is not None and scheme.hit_policy != "score":
             self.problem(
@@ -433,7 +470,7 @@ class _SchemeBuilder:
                 f"{key}.score",
                 Say("score is only expected under hit_policy score", "只有 hit_policy score 才能期望 score"),
             )
-        return Example(given, expect, example.score, expect_raw.location)
+        return Example(given, expect, example.score, expect_raw.location, domain)
 
     def _literal(self, input_type: str, raw: Raw, key: str, values):
         value = parse_literal(input_type, raw.text, values)

@@ -78,9 +78,45 @@ class Band:
 @dataclass(frozen=True)
 class Example:
     given: dict[str, Value]
-    expect: tuple[str, ...]
+    expect: tuple[str, ...]  # (OUT_OF_SCOPE,) when the scheme must not apply to the customer
     score: float | None
     location: Location
+    domain: str | None = None  # the customer's domain cell, when the example gives one
+
+    @property
+    def expects_out_of_scope(self) -> bool:
+        return self.expect == (OUT_OF_SCOPE,)
+
+
+OUT_OF_SCOPE = "out_of_scope"
+# The domain column of a customer file or record, under any of its names.
+DOMAIN_COLUMNS = ("domain", "领域", "客户领域")
+
+
+def normalise_domain(cell: object) -> str:
+    """A domain cell as compared: trimmed, case-folded; '' for empty."""
+    return "" if cell is None else str(cell).strip().lower()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which customers a scheme is about. No domain and no tests: everyone."""
+
+    domain: str | None = None
+    tests: tuple[UnaryTest, ...] = ()
+    description: Text | None = None
+    location: Location = Location("")
+
+    def applies(self, record: Record, domain: object = None) -> bool:
+        """The reference meaning: the domain cell is empty or this scheme's, and every test holds."""
+        cell = normalise_domain(domain)
+        if self.domain is not None and cell and cell != self.domain:
+            return False
+        return all(test.matches(record.get(test.input)) for test in self.tests)
+
+    @property
+    def limited(self) -> bool:
+        return self.domain is not None or bool(self.tests)
 
 
 @dataclass(frozen=True)
@@ -97,6 +133,8 @@ class Scheme:
     path: str
     location: Location
     complete: bool = False
+    scope: Scope = Scope()
+    plan_section: str = "segment"
 
     @cached_property
     def rule_ids(self) -> tuple[str, ...]:

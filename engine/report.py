@@ -1,6 +1,7 @@
 """`kece report`: one self-contained HTML page about a customer file's segmentation — per scheme
 the distribution over rules (an SVG bar chart and the numbers), a cross-tab of two schemes as a
-heatmap, unmatched customers and conflicts, rules no customer hit, and the rejects by reason.
+heatmap, unmatched customers, conflicts and customers a scheme does not apply to, rules no
+customer hit, and the rejects by reason.
 
 Charts are drawn with matplotlib into inline SVG whose text stays text (svg.fonttype none), so the
 reader's browser renders Chinese labels with its own fonts and the page needs no network."""
@@ -29,9 +30,11 @@ from engine.evaluate import display_label  # noqa: E402
 from engine.messages import t  # noqa: E402
 from engine.model import Rulebook, Scheme  # noqa: E402
 from engine.tables import atomic_write  # noqa: E402
+from engine.vectorized import OUT_OF_SCOPE, SchemeColumns  # noqa: E402
 
 plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 11})
 TEMPLATES = Path(__file__).parent / "templates"
+NOT_APPLICABLE = "!out_of_scope"  # a cross-tab key of its own: out of scope is not unmatched ("")
 
 
 @dataclass
@@ -49,10 +52,10 @@ class ReportData:
 
 def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | None = None,
             cross: tuple[str, str] | None = None, encoding: str | None = None, sheet: str | None = None,
-            lang: str = "zh", chunk_rows: int = CHUNK_ROWS) -> ReportData:
+            lang: str = "zh", chunk_rows: int = CHUNK_ROWS, domain: str | None = None) -> ReportData:
     """Evaluate the file chunk by chunk, keeping only counts (flat memory for any file size)."""
     run = evaluate_chunks(rulebook, input_path, schemes=schemes, lang=lang, encoding=encoding, sheet=sheet,
-                          chunk_rows=chunk_rows)
+                          chunk_rows=chunk_rows, domain=domain)
     by_id = {scheme.id: scheme for scheme in run.schemes}
     data = ReportData(input_path, skipped=run.skipped)
     if cross:
@@ -69,8 +72,7 @@ def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | No
             summaries[col.scheme.id].add(col)
         if data.cross:
             a, b = data.cross
-            tables.append(pd.crosstab(pd.Series(chunk.columns[a.id].display, name=a.id),
-                                      pd.Series(chunk.columns[b.id].display, name=b.id)))
+            tables.append(pd.crosstab(_cross_keys(chunk.columns[a.id], a.id), _cross_keys(chunk.columns[b.id], b.id)))
         for reasons in chunk.rejects["reason"]:
             data.reasons.update(str(reasons).split("; "))
         data.rows_in += chunk.rows_in
@@ -82,16 +84,28 @@ def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | No
         total = pd.concat(tables).groupby(level=0).sum() if tables else pd.DataFrame()
         order_a, order_b = _outcome_order(a), _outcome_order(b)
         table = total.reindex(index=order_a, columns=order_b, fill_value=0).fillna(0).astype(int)
-        # "no match" and "conflict" rows and columns only when someone is in them
-        keep_rows = [k for k in table.index if k not in ("", "!conflict") or table.loc[k].sum()]
-        keep_columns = [k for k in table.columns if k not in ("", "!conflict") or table[k].sum()]
+        # "no match", "conflict" and "not applicable" rows and columns only when someone is in them
+        extra = ("", "!conflict", NOT_APPLICABLE)
+        keep_rows = [k for k in table.index if k not in extra or table.loc[k].sum()]
+        keep_columns = [k for k in table.columns if k not in extra or table[k].sum()]
         data.crosstab = table.loc[keep_rows, keep_columns]
     return data
 
 
 def _outcome_order(scheme: Scheme) -> list[str]:
     ids = [b.id for b in scheme.bands] if scheme.hit_policy == "score" else list(scheme.rule_ids)
-    return [*ids, "", "!conflict"]
+    return [*ids, "", "!conflict", NOT_APPLICABLE]
+
+
+def _cross_keys(col: SchemeColumns, name: str) -> pd.Series:
+    keys = np.where(col.winner == OUT_OF_SCOPE, NOT_APPLICABLE, col.display)
+    return pd.Series(keys, dtype=object, name=name)
+
+
+def _outcome_name(scheme: Scheme, key: str, lang: str) -> str:
+    if key == NOT_APPLICABLE:
+        return t(lang, "not_applicable")
+    return display_label(scheme, key, lang) if key else t(lang, "unmatched")
 
 
 def _svg(figure) -> Markup:
@@ -116,6 +130,9 @@ def bar_chart(summary: SchemeSummary, lang: str) -> Markup:
     if summary.conflicts:
         names.append(t(lang, "conflict"))
         values.append(summary.conflicts)
+    if summary.out_of_scope:
+        names.append(t(lang, "not_applicable"))
+        values.append(summary.out_of_scope)
     figure, axes = plt.subplots(figsize=(7, 0.45 * len(names) + 0.8))
     positions = np.arange(len(names))[::-1]
     axes.barh(positions, values, color="#3b6ea8")
@@ -132,7 +149,7 @@ def heatmap(data: ReportData, lang: str) -> Markup:
     table = data.crosstab
 
     def name(scheme: Scheme, key: str) -> str:
-        return display_label(scheme, key, lang) if key else t(lang, "unmatched")
+        return _outcome_name(scheme, key, lang)
 
     figure, axes = plt.subplots(figsize=(1.2 * len(table.columns) + 2.5, 0.55 * len(table.index) + 1.5))
     axes.imshow(table.to_numpy(), cmap="Blues", aspect="auto")
@@ -161,7 +178,7 @@ def render(data: ReportData, lang: str = "zh") -> str:
     if data.cross:
         a, b = data.cross
         cross = {"a": a, "b": b, "chart": heatmap(data, lang), "table": data.crosstab,
-                 "label": lambda scheme, key: display_label(scheme, key, lang) if key else t(lang, "unmatched")}
+                 "label": lambda scheme, key: _outcome_name(scheme, key, lang)}
     return template.render(data=data, schemes=schemes, cross=cross, lang=lang, t=lambda key, **v: t(lang, key, **v),
                            reasons=data.reasons.most_common())
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.model import Scheme
+from engine.model import Record, Scheme
 
-Status = Literal["matched", "unmatched", "conflict"]
+Status = Literal["matched", "unmatched", "conflict", "out_of_scope"]
 CONFLICT = "!conflict"
 
 
@@ -18,7 +18,8 @@ class SchemeResult:
 
     `matched` lists every rule whose tests hold, in file order; `outcome` is what the hit policy
     makes of them: the winning rule (first, priority, unique), all matches (collect), or the band
-    (score). A unique scheme with several matches is a conflict and has no outcome.
+    (score). A unique scheme with several matches is a conflict and has no outcome. A customer
+    outside the scheme's scope is neither matched nor unmatched: nothing is evaluated for it.
     """
 
     scheme_id: str
@@ -33,6 +34,17 @@ class SchemeResult:
         if self.status == "conflict":
             return CONFLICT
         return "|".join(self.outcome)
+
+
+def out_of_scope(scheme: Scheme) -> SchemeResult:
+    return SchemeResult(scheme.id, "out_of_scope", (), ())
+
+
+def reference(scheme: Scheme, record: Record, domain: object = None) -> SchemeResult:
+    """The reference meaning of a whole scheme for one customer, scope included."""
+    if not scheme.scope.applies(record, domain):
+        return out_of_scope(scheme)
+    return resolve(scheme, [rule.index for rule in scheme.rules if rule.matches(record)])
 
 
 def resolve(scheme: Scheme, matched: Sequence[int]) -> SchemeResult:

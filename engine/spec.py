@@ -23,6 +23,8 @@ from engine.yamlnodes import Raw, node_location, raw_from_node, scalar_value
 HitPolicy = Literal["unique", "first", "priority", "collect", "score"]
 InputType = Literal["number", "integer", "boolean", "enum", "string", "date"]
 Channel = Literal["visit", "phone", "wechat", "email", "sms", "event", "gift", "meeting", "other"]
+Domain = Literal["bank", "dealer", "education", "retail", "b2b"]
+PlanSection = Literal["segment", "talking_points", "contacts"]
 
 _SCALAR_SCHEMA = {"type": ["string", "number", "boolean", "null"]}
 _TEST_SCHEMA = {
@@ -31,7 +33,8 @@ _TEST_SCHEMA = {
     "anyOf": [_SCALAR_SCHEMA, {"type": "array", "items": _SCALAR_SCHEMA}],
 }
 _EXPECT_SCHEMA = {
-    "description": "The expected rule id (a list for collect, the band for score, null for no match).",
+    "description": "The expected rule id (a list for collect, the band for score, null for no match, "
+                   "out_of_scope when the scheme does not apply to the customer).",
     "anyOf": [{"type": ["string", "null"]}, {"type": "array", "items": {"type": "string"}}],
 }
 
@@ -123,6 +126,20 @@ class ExampleSpec:
 
 
 @dataclass(frozen=True)
+class ScopeSpec:
+    """Which customers the scheme is about; the others are out of scope (not unmatched)."""
+
+    domain: Domain | None = field(default=None, metadata=doc(
+        "The line of business: rows whose domain column (domain, 领域, 客户领域) holds another domain "
+        "are out of scope; an empty cell, or no such column, is in scope"))
+    when: dict[str, Raw] | None = field(
+        default=None, metadata=doc("Input name -> unary test; customers for whom one fails are out of scope",
+                                   schema=_TEST_SCHEMA))
+    description: Text | None = None
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
 class SchemeSpec:
     id: str = field(metadata=doc("Unique across rule files; names the output column"))
     title: Text
@@ -135,6 +152,9 @@ class SchemeSpec:
     examples: tuple[ExampleSpec, ...] = ()
     complete: bool = field(default=False, metadata=doc("Every customer must match a rule: kece check reports "
                                                       "gaps as errors, not warnings"))
+    scope: ScopeSpec | None = field(default=None, metadata=doc("Which customers the scheme applies to"))
+    plan_section: PlanSection = field(default="segment", metadata=doc(
+        "Where an action plan puts the result: segment (default), talking_points or contacts"))
     location: Location = field(default=Location(""), compare=False)
 
 

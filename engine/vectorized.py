@@ -14,7 +14,7 @@ from engine.model import Rule, Scheme
 from engine.results import CONFLICT, SchemeResult
 from engine.unary import UnaryTest
 
-UNMATCHED, CONFLICTED = -1, -2
+UNMATCHED, CONFLICTED, OUT_OF_SCOPE = -1, -2, -3
 
 
 @dataclass
@@ -23,8 +23,8 @@ class SchemeColumns:
 
     `rule_masks[j]` holds which customers rule j matches (one contiguous row per rule, so the
     hit policies combine whole rows). `winner` indexes the rules (bands under score); -1 is
-    unmatched, -2 a conflict. Under collect the outcome is every matching rule and `winner` is 0
-    where anything matched.
+    unmatched, -2 a conflict, -3 out of the scheme's scope (no rule mask set). Under collect the
+    outcome is every matching rule and `winner` is 0 where anything matched.
     """
 
     scheme: Scheme
@@ -41,7 +41,7 @@ class SchemeColumns:
         if self.scheme.hit_policy == "collect":
             return self._collect_display()
         names = [b.id for b in self.scheme.bands] if self.scheme.hit_policy == "score" else list(self.scheme.rule_ids)
-        table = np.array([*names, CONFLICT, ""], dtype=object)
+        table = np.array([*names, "", CONFLICT, ""], dtype=object)  # -3, -2, -1 index from the end
         return table[self.winner]
 
     def _collect_display(self) -> np.ndarray:
@@ -55,6 +55,8 @@ class SchemeColumns:
         matched = tuple(np.array(self.scheme.rule_ids, dtype=object)[self.rule_masks[:, row]])
         score = float(self.score[row]) if self.score is not None else None
         winner = int(self.winner[row])
+        if winner == OUT_OF_SCOPE:
+            return SchemeResult(self.scheme.id, "out_of_scope", (), ())
         if winner == CONFLICTED:
             return SchemeResult(self.scheme.id, "conflict", (), matched, score)
         if winner == UNMATCHED:
@@ -73,10 +75,28 @@ class SchemeColumns:
             rule_masks[[index[r] for r in result.matched], row] = True
             if result.status == "conflict":
                 winner[row] = CONFLICTED
+            elif result.status == "out_of_scope":
+                winner[row] = OUT_OF_SCOPE
             elif result.status == "matched":
                 winner[row] = 0 if scheme.hit_policy == "collect" else outcome_index[result.outcome[0]]
         score = (np.array([r.score for r in results], dtype=np.float64) if scheme.hit_policy == "score" else None)
         return cls(scheme, rule_masks, winner, score)
+
+    def restricted(self, inside: np.ndarray | None) -> SchemeColumns:
+        """The same results with the customers outside the scheme's scope marked out of scope:
+        no rule matched, no score, an empty output column."""
+        if inside is None or inside.all():
+            return self
+        outside = ~inside
+        rule_masks = self.rule_masks.copy()
+        rule_masks[:, outside] = False
+        winner = self.winner.copy()
+        winner[outside] = OUT_OF_SCOPE
+        score = None
+        if self.score is not None:
+            score = self.score.copy()
+            score[outside] = np.nan
+        return SchemeColumns(self.scheme, rule_masks, winner, score)
 
 
 class ColumnView:

@@ -3,7 +3,9 @@ and what `kece check`'s analysis proves about a scheme holds for every generated
 
 Random schemes cover every hit policy and every kind of unary test; random customers take values
 on and next to every boundary (one float ulp, one integer, one day away) and missing values. Each
-generated scheme is checked on 15 customers, so 150 examples make 2,250 cases per run.
+generated scheme is checked on 15 customers, so 150 examples make 2,250 cases per run. Schemes
+may carry a scope (a domain, `scope.when` tests, or both) and customers a domain cell, so both
+backends must also agree on who is out of scope.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from hypothesis import strategies as st
 
 from engine.analysis import analyse
 from engine.coerce import prepare, table_from_records
-from engine.durable_backend import DurableScheme
+from engine.evaluate import evaluate_prepared
 from engine.loader import load_scheme_text
-from engine.results import resolve
-from engine.vectorized import evaluate_frame
+from engine.results import reference as reference_result
+from engine.scope import rows_domains
 
 CUSTOMERS_PER_SCHEME = 15
 EXAMPLES = 150
@@ -30,10 +32,11 @@ INTEGERS = [-3, 0, 1, 2, 10, 750]
 DATES = [dt.date(2020, 1, 1), dt.date(2023, 6, 30), dt.date(2024, 2, 29)]
 ENUM = ["a", "b", "c", "鸡血型"]
 STRINGS = ["x", "y", "上海"]
+DOMAIN_CELLS = ["bank", " Bank ", "dealer", "", "retail"]
 TYPES = ["number", "integer", "boolean", "enum", "string", "date"]
 POINTS = [1, 2.5, -1, 0.1, 0.2, 10]
 
-cases_checked = {"count": 0}
+cases_checked = {"count": 0, "out_of_scope": 0}
 
 
 def literal(kind: str, value) -> str:
@@ -110,6 +113,13 @@ def scheme_text(draw) -> str:
         declared[name] = {"type": kind, **({"values": ENUM} if kind == "enum" else {})}
     scheme = {"id": "generated", "title": {"zh": "生成", "en": "Generated"}, "hit_policy": policy,
               "inputs": declared, "rules": rules}
+    scope = {}
+    if draw(st.integers(0, 2)) == 0:
+        scope["domain"] = draw(st.sampled_from(["bank", "dealer"]))
+    if draw(st.integers(0, 2)) == 0:
+        scope["when"] = draw(conditions(inputs, 2))
+    if scope:
+        scheme["scope"] = scope
     if policy == "score":
         bands = []
         for index in range(draw(st.integers(1, 3))):
@@ -136,6 +146,8 @@ def near(kind: str, value):
 @st.composite
 def customer(draw, inputs: dict[str, str]) -> dict:
     record = {}
+    if draw(st.booleans()):
+        record["domain"] = draw(st.sampled_from(DOMAIN_CELLS))
     for name, kind in inputs.items():
         if draw(st.integers(0, 6)) == 0:
             continue  # missing
@@ -151,21 +163,27 @@ def test_backends_agree_with_the_reference(data):
     scheme = load_scheme_text(data.draw(scheme_text()))
     inputs = {name: decl.type for name, decl in scheme.inputs.items()}
     customers = [data.draw(customer(inputs)) for _ in range(CUSTOMERS_PER_SCHEME)]
-    prepared = prepare(table_from_records(customers), [scheme], None)
+    table = table_from_records(customers)
+    prepared = prepare(table, [scheme], None)
     assert len(prepared.rejects) == 0
     records = prepared.records(scheme)
-    vectorized = evaluate_frame(scheme, prepared.frame(scheme))
-    durable = DurableScheme(scheme)
+    domains = rows_domains(table, prepared.rows)
+    vectorized = evaluate_prepared(prepared, [scheme], "vectorized", domains)[scheme.id]
+    durable = evaluate_prepared(prepared, [scheme], "durable", domains)[scheme.id]
     findings = analyse(scheme).findings  # its example customers are re-checked inside
     kinds = {(f.kind, f.rules) for f in findings}
     never = {f.rules[0] for f in findings if f.kind == "contradiction" and not f.detail}
     never_wins = {f.rules[0] for f in findings if f.kind in ("unreachable", "contradiction") and not f.detail}
-    for row, record in enumerate(records):
-        reference = resolve(scheme, [rule.index for rule in scheme.rules if rule.matches(record)])
+    for row, (record, cell) in enumerate(zip(records, customers, strict=True)):
+        reference = reference_result(scheme, record, cell.get("domain"))
         assert vectorized.result(row) == reference, (record, scheme)
-        assert durable.evaluate(record) == reference, (record, scheme)
+        assert durable.result(row) == reference, (record, scheme)
+        assert vectorized.display[row] == durable.display[row]
         cases_checked["count"] += 1
-        # What the analysis proves must hold for every customer.
+        cases_checked["out_of_scope"] += reference.status == "out_of_scope"
+        # What the analysis proves must hold for every customer in the scheme's scope.
+        if reference.status == "out_of_scope":
+            continue
         if scheme.hit_policy != "score" and not any(kind == "gap" for kind, _ in kinds):
             assert reference.matched, (record, scheme)
         if scheme.hit_policy == "unique" and not any(kind == "overlap" for kind, _ in kinds):
@@ -178,3 +196,4 @@ def test_backends_agree_with_the_reference(data):
 def test_enough_cases_were_checked():
     # Runs after the property above (pytest keeps file order): the issue asks for >= 2,000 cases.
     assert cases_checked["count"] >= 2000
+    assert cases_checked["out_of_scope"] >= 100  # the scope path is exercised, not just present

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from engine.bundled import bundled_dir
+from engine.loader import rule_files
 from engine.spec import json_schema
 from tests.conftest import BANK, REPO
 
@@ -21,7 +22,7 @@ def test_shipped_schema_is_current_and_valid():
     jsonschema.Draft7Validator.check_schema(SCHEMA)
 
 
-@pytest.mark.parametrize("path", sorted(bundled_dir("rules").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", rule_files(bundled_dir("rules")), ids=lambda p: p.name)
 def test_bundled_packs_validate(path):
     assert [e.message for e in VALIDATOR.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))] == []
 
@@ -34,3 +35,16 @@ def test_example_validates_and_mistakes_are_flagged():
     messages = sorted(e.message for e in VALIDATOR.iter_errors(document))
     assert any("'colour' was unexpected" in m for m in messages)
     assert any("'frist' is not one of" in m for m in messages)
+
+
+def test_scope_and_plan_section_validate_and_mistakes_are_flagged():
+    document = yaml.safe_load(BANK)
+    document["scope"] = {"domain": "bank", "when": {"statements": ["complete", "partial"]}}
+    document["plan_section"] = "talking_points"
+    document["examples"].append({"given": {"assets": 1, "statements": "none"}, "expect": "out_of_scope"})
+    assert list(VALIDATOR.iter_errors(document)) == []
+    document["scope"]["domain"] = "insurance"
+    document["plan_section"] = "contact"
+    messages = sorted(e.message for e in VALIDATOR.iter_errors(document))
+    assert messages == ["'contact' is not one of ['segment', 'talking_points', 'contacts']",
+                        "'insurance' is not one of ['bank', 'dealer', 'education', 'retail', 'b2b']"]

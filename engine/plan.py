@@ -21,12 +21,12 @@ from engine.explain import TIERED, describe_need, evaluation_order
 from engine.model import Input, Record, Rule, Rulebook, Scheme
 from engine.playbook import Catalog, format_date, format_money, format_number, template_type
 from engine.results import SchemeResult, resolve
+from engine.scope import domain_column
 from engine.spec import SourceRef
 from engine.unary import UnaryTest
 
 SECTIONS = ("segment", "talking_points", "contacts")
 NAME_COLUMNS = ("name", "customer_name", "姓名", "客户名称", "名称")
-DOMAIN_KEYS = ("domain", "领域", "客户领域")
 
 
 @template_type
@@ -221,7 +221,7 @@ class _Builder:
 
     def section(self, scheme: Scheme, result: SchemeResult, record: Record) -> Section:
         lang = self.lang
-        kind = getattr(scheme, "plan_section", None) or "segment"
+        kind = scheme.plan_section
         rules = _rules(scheme)
         outcomes = _outcomes(scheme, result.outcome, lang)
         # A score scheme's reasons are the rules that added points; otherwise the winning rules.
@@ -361,8 +361,7 @@ def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], custome
     values: dict[str, tuple[Input, object]] = {}
     for scheme in schemes:
         record = records[scheme.id]
-        scope = getattr(scheme, "scope", None)
-        if scope is not None and not scope.applies(record, domain):
+        if scheme.scope.limited and not scheme.scope.applies(record, domain):
             continue  # out of scope: the scheme says nothing about this customer
         hits = matched[scheme.id] if matched is not None else [r.index for r in scheme.rules if r.matches(record)]
         result = resolve(scheme, hits)
@@ -382,7 +381,8 @@ def customer_identity(customer: Mapping[str, object], id_column: str | None = No
     """(id, name, domain cell) of a customer record, under their usual column names."""
     id_keys = (id_column,) if id_column else ("id", "customer_id", "客户编号", "客户ID", "客户id")
     pick = lambda keys: next((str(customer[k]) for k in keys if k and customer.get(k) not in (None, "")), "")  # noqa: E731
-    return pick(id_keys), pick(NAME_COLUMNS), next((customer[k] for k in DOMAIN_KEYS if k in customer), None)
+    domain = domain_column(list(customer))
+    return pick(id_keys), pick(NAME_COLUMNS), customer[domain] if domain else None
 
 
 def plan_for_customer(rulebook: Rulebook, customer: Mapping[str, object], as_of: dt.date, catalog: Catalog,

@@ -18,8 +18,9 @@ import pandas as pd
 from engine.coerce import empty_rejects, prepare
 from engine.evaluate import alias_schemes, choose_schemes
 from engine.model import Rulebook
-from engine.plan import DOMAIN_KEYS, NAME_COLUMNS, Plan, build_plan
+from engine.plan import NAME_COLUMNS, Plan, build_plan
 from engine.playbook import TEMPLATE_SUFFIX, Catalog, Format, catch_jinja, environment
+from engine.scope import domain_column
 from engine.tables import apply_aliases, atomic_write, guess_id_column, iter_table
 from engine.vectorized import evaluate_frame
 
@@ -127,7 +128,7 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
     id_name = guess_id_column(header, id_column)
     usable, skipped = choose_schemes(rulebook, schemes, list(header.columns))
     name_column = next((c for c in NAME_COLUMNS if c in header.columns), None)
-    domain_column = next((c for c in DOMAIN_KEYS if c in header.columns), None)
+    domain_name = domain_column(header.columns)
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix, names = f".{fmt}", FileNames()
     entries: list[IndexEntry] = []
@@ -143,7 +144,7 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
                             evaluate_frame(scheme, prepared.frame(scheme), len(prepared)).rule_masks.T.tolist()]
                 for scheme in usable}
         names_, domains = (table[c].loc[prepared.rows].tolist() if c else [None] * len(prepared)
-                           for c in (name_column, domain_column))
+                           for c in (name_column, domain_name))
         for i, (customer_id, row, name, domain) in enumerate(zip(prepared.ids.tolist(), prepared.rows.tolist(),
                                                                   names_, domains, strict=True)):
             plan = build_plan(usable, {sid: found[i] for sid, found in records.items()}, customer_id, name or "",

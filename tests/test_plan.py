@@ -126,6 +126,12 @@ def test_zh_plan_has_no_english_chrome(plan_rules: Path, customers: Path) -> Non
     leaked = [v for k, v in english.items() if isinstance(v, str) and len(v) > 3 and v in zh and k != "html_lang"]
     assert leaked == []
     assert "Grade A" not in zh and "Relationship manager" not in zh
+    en = run("plan", customers, "--id", "G001", "--as-of", AS_OF, "--rules", plan_rules, "--playbooks", PLAYBOOKS,
+             "--lang", "en").stdout
+    body = en.split("## Sources")[0]  # the sources quote the Chinese originals, on purpose
+    chinese = load_catalog(PLAYBOOKS, "zh").messages
+    assert [v for k, v in chinese.items() if isinstance(v, str) and len(v) > 1 and v in body] == []
+    assert "A类客户" not in body and "客户经理" not in body and "“A类客户是银行最重要的客户群体”" in en
 
 
 def test_next_tier_agrees_with_explain(plan_rules: Path) -> None:
@@ -224,3 +230,15 @@ def test_usage_errors(plan_rules: Path, customers: Path) -> None:
     bad = run("plan", customers, "--id", "G001", "--as-of", "2026-13-01", "--rules", plan_rules)
     assert bad.exit_code == 2 and "--as-of" in bad.output
     assert run("plan", customers, "--id", "G001", "-f", "pdf", "--rules", plan_rules).exit_code == 2
+
+
+@pytest.mark.parametrize(("domain", "schemes"), [
+    ("education", ["parent_attitude", "talk_style"]),
+    ("bank", ["bank_tier", "talk_style"]),
+    ("", ["bank_tier", "parent_attitude", "talk_style"]),  # no domain given: every scheme applies
+])
+def test_out_of_scope_schemes_stay_out_of_the_plan(plan_rules: Path, domain: str, schemes: list[str]) -> None:
+    customer = {"id": "S1", "domain": domain, "pressure_level": 5, "classes_enrolled": 5, "child_stage": "primary",
+                "weekly_class_hours": 9, "chooses_by": "comparison", "assets": 10, "talkativeness": 5}
+    plan = plan_for_customer(load_rulebook(plan_rules), customer, dt.date(2026, 3, 2), load_catalog(PLAYBOOKS, "en"))
+    assert sorted(plan.schemes) == schemes  # talk_style has no domain: it applies to everyone

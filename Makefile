@@ -22,9 +22,13 @@ demo: $(STAMP)
 	$(BIN)/kece check
 	$(BIN)/kece test
 	$(BIN)/kece evaluate data/samples/customers.csv -o kece-out/demo/customers.evaluated.csv
-	$(BIN)/kece report data/samples/customers.csv --cross bank_tier,dealer_class -o kece-out/demo/report.html
+	$(BIN)/kece report data/samples/customers.csv --cross bank_tier,bank_quadrant -o kece-out/demo/report.html
 	$(BIN)/kece plan data/samples/customers.csv --all -o kece-out/demo/plans/md
 	$(BIN)/kece plan data/samples/customers.csv --all --format html -o kece-out/demo/plans/html
+	$(BIN)/kece calibrate data/cdnow/CDNOW_master.txt --as-of 1998-07-01 -o kece-out/demo/cdnow/calibration.yaml
+	$(BIN)/kece derive data/cdnow/CDNOW_master.txt --as-of 1998-07-01 --calibration kece-out/demo/cdnow/calibration.yaml -o kece-out/demo/cdnow/customers.csv
+	$(BIN)/kece evaluate kece-out/demo/cdnow/customers.csv -q -o kece-out/demo/cdnow/customers.evaluated.csv
+	$(BIN)/kece report kece-out/demo/cdnow/customers.csv --cross rfm_segment,value_pyramid -o kece-out/demo/cdnow/report.html
 	$(BIN)/kece evaluate --customer '{"assets": 6000000, "credit_record": "excellent", "statements": "complete", "risk_assessment": "complete"}' --scheme bank_tier
 	@echo
 	@echo "kece demo wrote:"

@@ -2,20 +2,27 @@
 
     python data/generate_samples.py [--seed 7] [--rows 200] [-o data/samples/customers.csv]
 
-One row per customer with an `id` (C0001, ...), a Chinese `name`, and a column for every input of
-the three bundled packs (parent_attitude, bank_tier, dealer_class), so one file exercises them all.
-Each row is built towards a chosen segment of every pack, in fixed shares, so every rule gets
-customers; values sometimes sit exactly on a threshold or one step below it; about 3% of the
-input cells are left empty (missing values). The same seed always gives the same file.
+One row per customer with an `id` (C0001, ...), a Chinese `name`, a `domain` (bank, dealer,
+education, retail or b2b, in fixed shares) and a column for every input of every bundled pack, so
+one file exercises them all; a pack scoped to another domain leaves the row's cells empty and
+`kece evaluate` reports it as not applicable there.
+
+The three design-card packs (parent_attitude, bank_tier, dealer_class) get hand-built rows: each is
+built towards a chosen segment, in fixed shares, so every rule gets customers; values sometimes sit
+exactly on a threshold or one step below it; about 3% of their cells are left empty. Every other
+pack's cells are copied from one of its own `examples` (chosen at random per row), which are
+written to hit every rule, boundaries included; an input shared by several packs takes the first
+pack's value. The transaction-derived inputs (recency_days, r_score, clv, ...) are given as if
+`kece derive` had computed them. The same seed always gives the same file.
 
 Deliberately bad rows (so the demo shows the rejects file), one bad cell each, at evenly spaced
-rows (with the defaults: C0051, C0101, C0151):
+rows (with the defaults: C0051, C0101, C0151), each in the domain whose pack reads that cell:
   1. assets = "abc"             not a number
   2. staff_count = "7x0"        not an integer
   3. credit_record = "platinum" not one of the enum's values
 
-Standard library only, and importable without side effects: a benchmark may load this file with
-importlib and call generate(rows, seed).
+Importable without side effects: call generate(rows, seed). It reads the packs' examples with
+kece's own loader, so run it with the project's Python (.venv/bin/python).
 """
 
 from __future__ import annotations
@@ -23,19 +30,24 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+from functools import cache
 from pathlib import Path
+
+from engine.loader import load_rulebook
+from engine.model import Scheme, Value
 
 PARENT_COLUMNS = ["child_stage", "pressure_level", "weekly_class_hours", "classes_enrolled", "chooses_by"]
 BANK_COLUMNS = ["assets", "credit_record", "statements", "risk_assessment"]
 DEALER_COLUMNS = ["staff_count", "bids_in_tenders", "annual_projects"]
-INPUT_COLUMNS = PARENT_COLUMNS + BANK_COLUMNS + DEALER_COLUMNS
-COLUMNS = ["id", "name", *INPUT_COLUMNS]
+CARD_COLUMNS = PARENT_COLUMNS + BANK_COLUMNS + DEALER_COLUMNS
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 MISSING_SHARE = 0.025  # plus the gaps that make dealers "unclassified": about 3% in all
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "samples" / "customers.csv"
 
 # The bad cells, in the order bad rows get them (cycled when more than three are asked for).
-BAD_CELLS = [("assets", "abc"), ("staff_count", "7x0"), ("credit_record", "platinum")]
+BAD_CELLS = [("assets", "abc", "bank"), ("staff_count", "7x0", "dealer"), ("credit_record", "platinum", "bank")]
+DOMAIN_SHARES = {"bank": 0.22, "dealer": 0.16, "education": 0.18, "retail": 0.30, "b2b": 0.14}
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹"
 GIVEN_NAMES = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
@@ -181,25 +193,73 @@ def bad_row_indexes(rows: int, bad_rows: int) -> list[int]:
     return sorted({(k + 1) * rows // (bad_rows + 1) for k in range(bad_rows)} if bad_rows else set())
 
 
+@cache
+def example_schemes() -> tuple[Scheme, ...]:
+    """The bundled packs whose sample cells come from their examples: all but the design-card three."""
+    card = {"parent_attitude", "bank_tier", "dealer_class"}
+    return tuple(s for s in load_rulebook(RULES_DIR).schemes if s.id not in card)
+
+
+def columns() -> list[str]:
+    """id, name, domain, the card packs' inputs, then every other pack's inputs in file order."""
+    names = ["id", "name", "domain", *CARD_COLUMNS]
+    for scheme in example_schemes():
+        names.extend(name for name in scheme.inputs if name not in names)
+    return names
+
+
+def _cell(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return str(value)
+
+
+def _from_examples(rng: random.Random, domain: str, row: dict[str, str]) -> None:
+    """Fill the inputs of every pack that applies to `domain` from one of its examples."""
+    schemes = list(example_schemes())
+    rng.shuffle(schemes)  # so no pack always wins the inputs it shares with others
+    for scheme in schemes:
+        if scheme.scope.domain not in (None, domain):
+            continue
+        usable = [e for e in scheme.examples if not e.expects_out_of_scope and e.domain in (None, domain)]
+        if not usable:
+            continue
+        example = rng.choice(usable)
+        for name, value in example.given.items():
+            row.setdefault(name, _cell(value))
+
+
 def generate(rows: int, seed: int, bad_rows: int = 3) -> list[dict[str, str]]:
-    """`rows` customers as text cells keyed by COLUMNS; the same seed gives the same rows."""
+    """`rows` customers as text cells keyed by columns(); the same seed gives the same rows."""
     rng = random.Random(seed)
-    parents = _segments(rng, PARENT_SHARES, rows)
-    banks = _segments(rng, BANK_SHARES, rows)
-    dealers = _segments(rng, DEALER_SHARES, rows)
+    domains = _segments(rng, DOMAIN_SHARES, rows)
+    bad = bad_row_indexes(rows, bad_rows)
+    for n, index in enumerate(bad):
+        domains[index] = BAD_CELLS[n % len(BAD_CELLS)][2]
+    builders = {"education": (PARENT_SHARES, _parent, PARENT_COLUMNS), "bank": (BANK_SHARES, _bank, BANK_COLUMNS),
+                "dealer": (DEALER_SHARES, _dealer, DEALER_COLUMNS)}
+    segments = {domain: iter(_segments(rng, shares, domains.count(domain)))
+                for domain, (shares, _, _) in builders.items()}
     width = max(4, len(str(rows)))
+    names = columns()
     out: list[dict[str, str]] = []
-    for index in range(rows):
-        row = {"id": f"C{index + 1:0{width}d}", "name": rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)}
-        row.update(_parent(rng, parents[index]))
-        row.update(_bank(rng, banks[index]))
-        row.update(_dealer(rng, dealers[index]))
-        for column in INPUT_COLUMNS:
-            if rng.random() < MISSING_SHARE:
-                row[column] = ""
-        out.append(row)
-    for n, index in enumerate(bad_row_indexes(rows, bad_rows)):
-        column, value = BAD_CELLS[n % len(BAD_CELLS)]
+    for index, domain in enumerate(domains):
+        row = {"id": f"C{index + 1:0{width}d}", "name": rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
+               "domain": domain}
+        if domain in builders:
+            _, build, card_columns = builders[domain]
+            row.update(build(rng, next(segments[domain])))
+            for column in card_columns:
+                if rng.random() < MISSING_SHARE:
+                    row[column] = ""
+        _from_examples(rng, domain, row)
+        out.append({name: row.get(name, "") for name in names})
+    for n, index in enumerate(bad):
+        column, value, _ = BAD_CELLS[n % len(BAD_CELLS)]
         out[index][column] = value
     return out
 
@@ -207,7 +267,7 @@ def generate(rows: int, seed: int, bad_rows: int = 3) -> list[dict[str, str]]:
 def write_csv(rows: list[dict[str, str]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=columns(), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
 

@@ -25,14 +25,14 @@ def report(tmp_path: Path, *extra: str) -> tuple[str, str]:
 
 
 def test_report_has_every_part_and_the_numbers(tmp_path):
-    html, output = report(tmp_path, "--cross", "bank_tier,dealer_class")
+    html, output = report(tmp_path, "--cross", "bank_tier,bank_quadrant")
     assert "200 行输入:197 行已评估,3 行拒收" in output
     for section in ("scheme-bank_tier", "scheme-dealer_class", "scheme-parent_attitude", "cross", "rejects"):
         assert f'id="{section}"' in html
-    assert html.count("<svg") == 4  # three bar charts and the heatmap
-    assert "<td>A</td><td>A类客户</td><td class=\"n\">23</td><td class=\"n\">11.7%</td>" in html
+    assert html.count("<svg") == 22  # a bar chart per bundled scheme and the heatmap
+    assert "<td>A</td><td>A类客户</td><td class=\"n\">6</td><td class=\"n\">3.0%</td>" in html
     assert "<tr><td>不是数字</td><td class=\"n\">1</td></tr>" in html
-    assert "交叉分析:bank_tier × dealer_class" in html
+    assert "交叉分析:bank_tier × bank_quadrant" in html
     assert "没有客户命中的规则: 无" in html
 
 
@@ -58,12 +58,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
 def test_report_loads_in_a_real_headless_browser(tmp_path):
-    report(tmp_path, "--cross", "bank_tier,dealer_class")
+    report(tmp_path, "--cross", "bank_tier,bank_quadrant")
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
     done = subprocess.run([CHROMIUM, *flags, "--dump-dom", (tmp_path / "report.html").as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0
-    assert len(re.findall(r"<svg", done.stdout)) == 4 and 'id="rejects"' in done.stdout
+    assert len(re.findall(r"<svg", done.stdout)) == 22 and 'id="rejects"' in done.stdout
     assert "CONSOLE" not in done.stderr and "Uncaught" not in done.stderr

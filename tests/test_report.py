@@ -11,10 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from engine.loader import load_rulebook
 from tests.conftest import REPO
 
 SAMPLES = REPO / "data" / "samples" / "customers.csv"
 RULES = REPO / "rules"
+CHARTS = len(load_rulebook(RULES).schemes) + 1  # a bar chart per bundled scheme and the cross-tab heatmap
 
 
 def report(tmp_path: Path, *extra: str) -> tuple[str, str]:
@@ -29,7 +31,7 @@ def test_report_has_every_part_and_the_numbers(tmp_path):
     assert "200 行输入:197 行已评估,3 行拒收" in output
     for section in ("scheme-bank_tier", "scheme-dealer_class", "scheme-parent_attitude", "cross", "rejects"):
         assert f'id="{section}"' in html
-    assert html.count("<svg") == 22  # a bar chart per bundled scheme and the heatmap
+    assert html.count("<svg") == CHARTS
     assert "<td>A</td><td>A类客户</td><td class=\"n\">6</td><td class=\"n\">3.0%</td>" in html
     assert "<tr><td>不是数字</td><td class=\"n\">1</td></tr>" in html
     assert "交叉分析:bank_tier × bank_quadrant" in html
@@ -65,5 +67,5 @@ def test_report_loads_in_a_real_headless_browser(tmp_path):
     done = subprocess.run([CHROMIUM, *flags, "--dump-dom", (tmp_path / "report.html").as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0
-    assert len(re.findall(r"<svg", done.stdout)) == 22 and 'id="rejects"' in done.stdout
+    assert len(re.findall(r"<svg", done.stdout)) == CHARTS and 'id="rejects"' in done.stdout
     assert "CONSOLE" not in done.stderr and "Uncaught" not in done.stderr

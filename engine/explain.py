@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple
 from engine.errors import Say
 from engine.literals import format_value
 from engine.messages import t
-from engine.model import Record, Rule, Scheme
+from engine.model import Input, Record, Rule, Scheme
 from engine.results import SchemeResult, resolve
 from engine.spec import HitPolicy, Text
 from engine.unary import EVERYTHING, Interval, UnaryTest
@@ -33,6 +33,7 @@ class TestCheck:
     actual: str  # format_value's rendering: "missing" when absent
     missing: bool  # a string input may hold the word "missing" itself
     passed: bool
+    shown: Say  # the value as a reader sees it: an enum value's label, 是/否 for a boolean
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def explain_scheme(scheme: Scheme, record: Record) -> SchemeExplanation:
     def check(test: UnaryTest) -> TestCheck:
         decl, value = scheme.inputs[test.input], record.get(test.input)
         return TestCheck(test.input, decl.title, test.text, format_value(decl.type, value), value is None,
-                         test.matches(value))
+                         test.matches(value), Say(decl.value_label(value, "en"), decl.value_label(value, "zh")))
 
     checked: dict[int, Checked] = {}
     for rule in scheme.rules:
@@ -192,21 +193,29 @@ def _improvement(scheme: Scheme, explained: RuleExplanation) -> Improvement:
         pairs += [(test, c) for test, c in zip(rule.any[branch], explained.branches[branch].tests, strict=True)
                   if not c.passed]
     return Improvement(rule.id, rule.label,
-                       tuple(Need(c, describe_need(test, scheme.inputs[test.input].values)) for test, c in pairs),
+                       tuple(Need(c, describe_need(test, scheme.inputs[test.input])) for test, c in pairs),
                        branch)
 
 
-def describe_need(test: UnaryTest, values: tuple[str, ...] | None = None) -> Say:
+def describe_need(test: UnaryTest, decl: Input | None = None) -> Say:
     """What value passes `test`, from its normalised form (so `>= 5e6` reads `≥ 5000000`).
 
-    `values`: an enum's declared values, to list members in the order the rule file declares them.
+    `decl`: the input, whose enum values are listed in the order the rule file declares them and
+    shown by their labels (booleans as 是/否); without it values show as written.
     """
     if test.accepts_missing:
         return Say("empty", "为空")
-    show = lambda value: format_value(test.input_type, value)  # noqa: E731
+    return Say(_need(test, decl, "en").en, _need(test, decl, "zh").zh)
+
+
+def _need(test: UnaryTest, decl: Input | None, lang: str) -> Say:
+    if decl is None:
+        show = lambda value: format_value(test.input_type, value)  # noqa: E731
+    else:
+        show = lambda value: decl.value_label(value, lang)  # noqa: E731
     if test.ordered:
         return _intervals_need(test.intervals, show)
-    order = list(values or ())
+    order = list(decl.values or ()) if decl is not None else []
     members = sorted(test.members, key=lambda v: (order.index(v) if v in order else len(order), str(v)))
     shown = [show(m) for m in members]
     return _anything_but(shown) if test.negated else _one_of(shown)
@@ -270,8 +279,10 @@ def _labels(ex: SchemeExplanation) -> dict[str, Text]:
 
 
 def _check_json(c: TestCheck, lang: str) -> dict[str, Any]:
+    # `value` stays the raw id (as in output files); `shown` is what a reader sees.
     return {"input": c.input, "title": c.title.get(lang) if c.title else None, "test": c.test,
-            "value": None if c.missing else c.actual, "passed": c.passed}
+            "value": None if c.missing else c.actual, "shown": None if c.missing else c.shown.get(lang),
+            "passed": c.passed}
 
 
 def to_json(ex: SchemeExplanation, lang: str = "zh") -> dict[str, Any]:
@@ -318,7 +329,7 @@ def render_text(ex: SchemeExplanation, lang: str = "zh") -> list[str]:
              "  " + say(f"Hit policy {ex.hit_policy}: ", "命中策略:") + _POLICY[ex.hit_policy].get(lang)]
 
     def shown(c: TestCheck) -> tuple[str, str]:
-        return (c.title.get(lang) if c.title else c.input), (say("missing", "缺失") if c.missing else c.actual)
+        return (c.title.get(lang) if c.title else c.input), (say("missing", "缺失") if c.missing else c.shown.get(lang))
 
     def test_line(c: TestCheck, indent: str) -> str:
         title, actual = shown(c)

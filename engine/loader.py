@@ -9,7 +9,7 @@ from pathlib import Path
 from engine.errors import Location, Problem, RuleLoadError, Say
 from engine.literals import ORDERED_TYPES, LiteralError, did_you_mean, format_value, parse_literal
 from engine.model import OUT_OF_SCOPE, Band, Example, Input, Rule, Rulebook, Scheme, Scope, Value
-from engine.spec import RuleSpec, SchemeSpec, SpecReader
+from engine.spec import RuleSpec, SchemeSpec, SpecReader, Text
 from engine.unary import UnaryTest, UnaryTestError, parse_test
 from engine.yamlnodes import Raw, compose_text
 
@@ -184,6 +184,7 @@ class _SchemeBuilder:
                 ),
                 Say("change type to enum, or remove values", "请把 type 改为 enum,或删除 values"),
             )
+        labels = self._labels(name, decl)
         bounds = []
         for which, raw in (("min", decl.min), ("max", decl.max)):
             if raw is None:
@@ -204,7 +205,33 @@ class _SchemeBuilder:
         lo, hi = bounds
         if lo is not None and hi is not None and lo > hi:
             self.problem(decl.location, key, Say("min is larger than max", "min 大于 max"))
-        return Input(name, decl.type, decl.title, decl.unit, values, lo, hi, decl.location, decl.required, decl.aliases)
+        return Input(name, decl.type, decl.title, decl.unit, values, lo, hi, decl.location, decl.required, decl.aliases,
+                     labels)
+
+    def _labels(self, name: str, decl) -> dict[str, Text]:
+        """The labels of an enum's values; a label for a value that is not declared is a typo."""
+        key = f"inputs.{name}.labels"
+        if not decl.labels:
+            return {}
+        if decl.type != "enum":
+            self.problem(
+                decl.location,
+                key,
+                Say(f"labels are only for enum inputs, not {decl.type}",
+                    f"labels 只用于 enum 输入,不能用于 {decl.type}"),
+                Say("change type to enum, or remove labels", "请把 type 改为 enum,或删除 labels"),
+            )
+            return {}
+        values = decl.values or ()
+        for value, label in decl.labels.items():
+            if value not in values:
+                self.problem(
+                    label.location,
+                    f"{key}.{value}",
+                    Say(f"'{value}' is not one of the values of '{name}'", f"“{value}”不是“{name}”的取值"),
+                    did_you_mean(value, values, Say("values", "取值")),
+                )
+        return {value: label for value, label in decl.labels.items() if value in values}
 
     def _rules(self) -> tuple[Rule, ...]:
         seen: dict[str, RuleSpec] = {}

@@ -89,6 +89,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "cut_points": "分割点",
         "feature": "特征",
         "no_as_of": "未知",
+        "value_yes": "是",
+        "value_no": "否",
+        "value_missing": "缺失",
     },
     "en": {
         "rules_ok": "Rules OK: {schemes} schemes, {rules} rules, {examples} examples ({where})",
@@ -171,6 +174,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "cut_points": "Cut-points",
         "feature": "Feature",
         "no_as_of": "unknown",
+        "value_yes": "yes",
+        "value_no": "no",
+        "value_missing": "missing",
     },
 }
 

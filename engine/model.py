@@ -8,6 +8,8 @@ from functools import cached_property
 from pathlib import Path
 
 from engine.errors import Location
+from engine.literals import format_value
+from engine.messages import t
 from engine.spec import ActionSpec, HitPolicy, SourceRef, Text
 from engine.unary import UnaryTest
 
@@ -27,9 +29,20 @@ class Input:
     location: Location
     required: bool = False
     aliases: tuple[str, ...] = ()
+    labels: dict[str, Text] = field(default_factory=dict, hash=False)  # enum value -> how readers see it
 
     def display(self, lang: str = "zh") -> str:
         return self.title.get(lang) if self.title else self.name
+
+    def value_label(self, value: Value, lang: str = "zh") -> str:
+        """A typed value as a reader sees it: an enum value's label (its id when it has none), 是/否 or
+        yes/no for a boolean, other types as written. Output files keep the raw value."""
+        if value is None:
+            return t(lang, "value_missing")
+        if self.type == "boolean" and isinstance(value, bool):
+            return t(lang, "value_yes" if value else "value_no")
+        label = self.labels.get(value) if isinstance(value, str) else None
+        return label.get(lang) if label is not None else format_value(self.type, value)
 
 
 @dataclass(frozen=True)

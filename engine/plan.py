@@ -177,7 +177,9 @@ class Plan:
 
 def show_value(decl: Input, value: object, catalog: Catalog) -> str:
     if decl.type in ("enum", "boolean") or value is None:  # few distinct values: shown once each
-        return _memo(catalog, ("value", decl.type, value), lambda: _show_value(decl, value, catalog))
+        # Keyed by the label too: two inputs may share an enum id (complete) but not its label.
+        key = ("value", decl.type, value, decl.labels.get(value) if isinstance(value, str) else None)
+        return _memo(catalog, key, lambda: _show_value(decl, value, catalog))
     return _show_value(decl, value, catalog)
 
 
@@ -194,7 +196,7 @@ def _show_value(decl: Input, value: object, catalog: Catalog) -> str:
             return format_money(lang, value)
         shown = format_number(lang, value)
         return f"{shown} {decl.unit}" if decl.unit else shown
-    return str(value)
+    return decl.value_label(value, lang)  # an enum value's label; a string as written
 
 
 class _Builder:
@@ -340,7 +342,7 @@ def _condition(decl: Input, test: UnaryTest, catalog: Catalog) -> str:
 def _condition_text(decl: Input, test: UnaryTest, catalog: Catalog) -> str:
     if decl.type == "boolean" and len(test.members) == 1 and not test.negated and not test.accepts_missing:
         return show_value(decl, next(iter(test.members)), catalog)  # 是/否, not true/false
-    shown = describe_need(test, decl.values).get(catalog.lang)
+    shown = describe_need(test, decl).get(catalog.lang)
     return _group_digits(shown) if decl.type == "number" else shown
 
 

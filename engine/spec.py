@@ -69,6 +69,9 @@ class InputSpec:
     description: Text | None = None
     unit: str | None = field(default=None, metadata=doc("Unit shown next to values, e.g. CNY"))
     values: tuple[str, ...] | None = field(default=None, metadata=doc("The allowed values of an enum"))
+    labels: dict[str, Text] | None = field(default=None, metadata=doc(
+        "How readers see each enum value, e.g. {excellent: {zh: 优秀, en: excellent}}; a value without a "
+        "label shows as written"))
     min: Raw | None = field(default=None, metadata=doc("Smallest possible value", schema=_SCALAR_SCHEMA))
     max: Raw | None = field(default=None, metadata=doc("Largest possible value", schema=_SCALAR_SCHEMA))
     aliases: tuple[str, ...] = field(default=(), metadata=doc("Other column names that give this input, "

@@ -13,6 +13,7 @@ from cli import app
 from engine.errors import Location
 from engine.explain import describe_need, evaluation_order, explain_scheme, render_text, to_json
 from engine.loader import load_scheme_text
+from engine.model import Input
 from engine.results import resolve
 from engine.unary import parse_test
 from engine.yamlnodes import Raw
@@ -178,7 +179,8 @@ def raw(value) -> Raw:
     ("enum", ["partial", "complete"], "one of complete, partial", "complete、partial 之一"),
     ("enum", "!= none", "anything but none", "none 以外的任意值"),
     ("enum", "not in [none, partial]", "anything but partial, none", "partial、none 以外的任意值"),
-    ("boolean", "true", "true", "true"),
+    ("boolean", "true", "yes", "是"),
+    ("boolean", "!= false", "anything but no", "否 以外的任意值"),
     ("string", "上海", "上海", "上海"),
     ("number", "missing", "empty", "为空"),
     ("enum", "missing", "empty", "为空"),
@@ -187,7 +189,8 @@ def raw(value) -> Raw:
 ])
 def test_describe_need(kind, test, en, zh):
     values = ("complete", "partial", "none") if kind == "enum" else None
-    need = describe_need(parse_test("x", kind, raw(test), values), values)
+    decl = Input("x", kind, None, None, values, None, None, HERE)
+    need = describe_need(parse_test("x", kind, raw(test), values), decl)
     assert (need.en, need.zh) == (en, zh)
 
 
@@ -213,10 +216,11 @@ def test_json_round_trip():
     a = data["rules"][0]
     assert list(a) == ["id", "label", "verdict", "reason", "matched", "beaten_by", "tests", "any"]
     assert a["tests"][1] == {"input": "credit_score", "title": "Credit score", "test": ">= 750", "value": None,
-                             "passed": False}
+                             "shown": None, "passed": False}
     assert data["rules"][2]["beaten_by"] == "B"
     assert data["next_better"][0]["needs"][0] == {"input": "assets", "title": "Assets", "test": ">= 5000000",
-                                                  "value": "4999999.99", "passed": False, "needs": "≥ 5000000"}
+                                                  "value": "4999999.99", "shown": "4999999.99", "passed": False,
+                                                  "needs": "≥ 5000000"}
     zh = to_json(explain_scheme(PRIORITY, {"x": 7}), "zh")
     assert [(r["id"], r["priority"], r["reason"]) for r in zh["rules"]][0] == ("H1", 5, "1 个条件中有 1 个不满足")
     assert zh["title"] == "测试" and zh["next_better"][0]["label"] == "规则H1"

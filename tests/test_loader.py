@@ -59,6 +59,13 @@ def broken(line: str, replacement: str) -> str:
      "rules/x.yaml:13:12 rules[1].label: missing required key 'en'"),
     (broken("{type: enum, values: [complete, partial, none]}", "{type: enum}"),
      "inputs.statements: an enum input needs a non-empty list of values"),
+    (broken("values: [complete, partial, none]}",
+            "values: [complete, partial, none], labels: {compleet: {zh: 完整, en: full}}}"),
+     "rules/x.yaml:7:84 inputs.statements.labels.compleet: 'compleet' is not one of the values of 'statements' "
+     "(did you mean 'complete'?)"),
+    (broken("{type: integer, title: {zh: 信用评分, en: Credit score}}",
+            "{type: integer, title: {zh: 信用评分, en: Credit score}, labels: {750: {zh: 好, en: good}}}"),
+     "inputs.credit_score.labels: labels are only for enum inputs, not integer"),
     (broken("given: {assets: 5000000,", "given: {assets: lots,"),
      "rules/x.yaml:19:21 examples[0].given.assets: 'lots' is not a number"),
     (broken('assets: ">= 5000000"', "assets: >= 5000000"),

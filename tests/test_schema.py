@@ -48,3 +48,13 @@ def test_scope_and_plan_section_validate_and_mistakes_are_flagged():
     messages = sorted(e.message for e in VALIDATOR.iter_errors(document))
     assert messages == ["'contact' is not one of ['segment', 'talking_points', 'contacts']",
                         "'insurance' is not one of ['bank', 'dealer', 'education', 'retail', 'b2b']"]
+
+
+def test_enum_labels_validate_and_mistakes_are_flagged():
+    document = yaml.safe_load(BANK)
+    statements = document["inputs"]["statements"]
+    statements["labels"] = {"complete": {"zh": "完整", "en": "full"}, "none": {"zh": "无", "en": "none"}}
+    assert list(VALIDATOR.iter_errors(document)) == []
+    statements["labels"] = {"complete": {"zh": "完整"}, "none": "无"}
+    messages = sorted(e.message for e in VALIDATOR.iter_errors(document))
+    assert messages == ["'en' is a required property", "'无' is not of type 'object'"]

@@ -318,11 +318,11 @@ def show_run(run: BatchRun, lang: str) -> None:
                       caption=t(lang, "applied", applied=summary.applied, total=summary.total))
         total = max(run.rows_out, 1)
         for outcome_id, count in summary.counts.items():
-            table.add_row(outcome_id, scheme.outcome_label(outcome_id, lang), str(count), f"{count / total:.1%}")
+            table.add_row(outcome_id, scheme.outcome_label(outcome_id, lang), f"{count:,}", f"{count / total:.1%}")
         for key, count in (("unmatched", summary.unmatched), ("conflict", summary.conflicts),
                            ("not_applicable", summary.out_of_scope)):
             if count or key == "unmatched" or (key == "not_applicable" and scheme.scope.limited):
-                table.add_row("", t(lang, key), str(count), f"{count / total:.1%}")
+                table.add_row("", t(lang, key), f"{count:,}", f"{count / total:.1%}")
         out.print(table)
     out.print(t(lang, "wrote_rows", rows_in=run.rows_in, rows_out=run.rows_out, rejected=run.rows_rejected))
     out.print(t(lang, "wrote", path=display_path(run.output)), markup=False)

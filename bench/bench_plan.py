@@ -9,7 +9,9 @@ Targets (issue 4), on the three design-card packs:
     same filters and options) takes to render the same plans, so the rest (reading, typing,
     evaluating, composing, the sandbox, writing files) costs at most as much as the rendering.
 The plans bare Jinja renders are built beforehand, chunk by chunk, outside its timer; a sample of
-its renderings must equal the files kece wrote.
+its renderings must equal the files kece wrote. kece's sandbox compiles the same template files
+differently (engine/playbook.py: each `{% include %}` joined to one string, template choices
+cached); bare Jinja uses Jinja's own compiler, as a user of plain Jinja would.
 """
 
 from __future__ import annotations

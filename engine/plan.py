@@ -257,9 +257,10 @@ class _Builder:
         built per customer of a whole file, so only what the plan shows is worked out)."""
         if scheme.hit_policy not in TIERED:  # and only for segments: a talking style is no tier to climb
             return None
-        order = evaluation_order(scheme)
+        order = _memo(scheme, ("order",), lambda: evaluation_order(scheme))
         if result.status == "matched":
-            position = [rule.id for rule in order].index(result.outcome[0])
+            positions = _memo(scheme, ("positions",), lambda: {rule.id: i for i, rule in enumerate(order)})
+            position = positions[result.outcome[0]]
             if position == 0:
                 return None
             best, failing = order[position - 1], _failing(order[position - 1], record)  # the nearest better rule
@@ -289,12 +290,22 @@ class _Builder:
         # Priority: the nearest due date first; undated actions last; ties in the packs' order.
         ordered = sorted(self.actions.items(), key=lambda item: (item[1]["due"] is None, item[1]["due"] or self.as_of,
                                                                  item[1]["order"]))
-        return tuple(Action(text, a["spec"].channel, self.catalog.label("channels", a["spec"].channel),
-                            a["spec"].owner, self.catalog.label("owners", a["spec"].owner), a["spec"].cadence_days,
-                            a["due"], tuple(dict.fromkeys(a["schemes"])), tuple(a["notes"])) for text, a in ordered)
+        return tuple(Action(text, *self.shown_spec(a["spec"]), a["due"], tuple(dict.fromkeys(a["schemes"])),
+                            tuple(a["notes"])) for text, a in ordered)
+
+    def shown_spec(self, spec: Any) -> tuple[str | None, str, str | None, str, int | None]:
+        # The same few strategies recur in every plan of a file: their labels are looked up once.
+        key = (id(spec), id(self.catalog))
+        found = _SHOWN.get(key)
+        if found is None:  # spec and catalog are kept with the entry, so neither id can be reused
+            found = _SHOWN[key] = (spec, self.catalog, (spec.channel, self.catalog.label("channels", spec.channel),
+                                                        spec.owner, self.catalog.label("owners", spec.owner),
+                                                        spec.cadence_days))
+        return found[2]
 
 
 _MEMO: dict[tuple, tuple[object, Any]] = {}
+_SHOWN: dict[tuple[int, int], tuple[object, Catalog, tuple]] = {}
 
 
 def _memo(owner: object, key: tuple, make: Any) -> Any:
@@ -366,7 +377,7 @@ def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], custome
         if scheme.scope.limited and not scheme.scope.applies(record, domain):
             continue  # out of scope: the scheme says nothing about this customer
         hits = matched[scheme.id] if matched is not None else [r.index for r in scheme.rules if r.matches(record)]
-        result = resolve(scheme, hits)
+        result = _memo(scheme, ("result", *hits), lambda s=scheme, h=hits: resolve(s, h))  # few distinct
         section = builder.section(scheme, result, record)
         sections.setdefault(section.kind, []).append(section)
         by_scheme[scheme.id] = section

@@ -77,22 +77,28 @@ class FileNames:
         raise AssertionError("a row number makes every candidate distinct")  # pragma: no cover
 
 
-def write_file(path: Path, content: str | bytes) -> None:
+def write_file(path: Path, content: str | bytes, folder_fd: int | None = None) -> None:
     """Write through a temporary name and rename into place: never a half-written plan. Lighter
-    than tables.atomic_write (no mkstemp, no chmod), since --all writes one file per customer."""
+    than tables.atomic_write (no mkstemp, no chmod), since --all writes one file per customer; with
+    `folder_fd` (an open descriptor of path's folder) names resolve from it, not from the root."""
     data = content.encode("utf-8") if isinstance(content, str) else content
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    name, tmp = path.name, f".{path.name}.{os.getpid()}.tmp"
+    if folder_fd is None:
+        name, tmp = str(path), str(path.with_name(tmp))
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # plain os calls: no buffered file object
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666, dir_fd=folder_fd)  # no buffered file object
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        try:
+            os.unlink(tmp, dir_fd=folder_fd)
+        except FileNotFoundError:
+            pass
         raise
 
 
@@ -134,27 +140,33 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
     entries: list[IndexEntry] = []
     rejects: list[pd.DataFrame] = []
     rows_in = 0
-    for chunk in itertools.chain([first], chunks):
-        table = apply_aliases(chunk.table, aliased)
-        prepared = prepare(table, usable, id_name, lang)
-        rejects += [frame for frame in (chunk.unreadable, prepared.rejects) if len(frame)]
-        records = {scheme.id: prepared.records(scheme) for scheme in usable}
-        # Which rules match, for the whole chunk at once (the vectorized backend's masks).
-        hits = {scheme.id: [[i for i, hit in enumerate(row) if hit] for row in
-                            evaluate_frame(scheme, prepared.frame(scheme), len(prepared)).rule_masks.T.tolist()]
-                for scheme in usable}
-        names_, domains = (table[c].loc[prepared.rows].tolist() if c else [None] * len(prepared)
-                           for c in (name_column, domain_name))
-        for i, (customer_id, row, name, domain) in enumerate(zip(prepared.ids.tolist(), prepared.rows.tolist(),
-                                                                  names_, domains, strict=True)):
-            plan = build_plan(usable, {sid: found[i] for sid, found in records.items()}, customer_id, name or "",
-                              as_of, catalog, domain, {sid: found[i] for sid, found in hits.items()})
-            file_name = names.take(customer_id, row) + suffix
-            write_file(out_dir / file_name, render_plan(plan, fmt, folder, catalog))
-            entries.append(IndexEntry(customer_id, name or "", file_name, plan.main_segments))
-        rows_in += len(table) + len(chunk.unreadable)
-        if progress:
-            progress(rows_in)
+    # One descriptor of the output folder for the run: each plan's names resolve from it, not from /.
+    folder_fd = os.open(out_dir, os.O_RDONLY) if os.open in os.supports_dir_fd else None
+    try:
+        for chunk in itertools.chain([first], chunks):
+            table = apply_aliases(chunk.table, aliased)
+            prepared = prepare(table, usable, id_name, lang)
+            rejects += [frame for frame in (chunk.unreadable, prepared.rejects) if len(frame)]
+            records = {scheme.id: prepared.records(scheme) for scheme in usable}
+            # Which rules match, for the whole chunk at once (the vectorized backend's masks).
+            hits = {scheme.id: [[i for i, hit in enumerate(row) if hit] for row in
+                                evaluate_frame(scheme, prepared.frame(scheme), len(prepared)).rule_masks.T.tolist()]
+                    for scheme in usable}
+            names_, domains = (table[c].loc[prepared.rows].tolist() if c else [None] * len(prepared)
+                               for c in (name_column, domain_name))
+            for i, (customer_id, row, name, domain) in enumerate(zip(prepared.ids.tolist(), prepared.rows.tolist(),
+                                                                      names_, domains, strict=True)):
+                plan = build_plan(usable, {sid: found[i] for sid, found in records.items()}, customer_id, name or "",
+                                  as_of, catalog, domain, {sid: found[i] for sid, found in hits.items()})
+                file_name = names.take(customer_id, row) + suffix
+                write_file(out_dir / file_name, render_plan(plan, fmt, folder, catalog), folder_fd)
+                entries.append(IndexEntry(customer_id, name or "", file_name, plan.main_segments))
+            rows_in += len(table) + len(chunk.unreadable)
+            if progress:
+                progress(rows_in)
+    finally:
+        if folder_fd is not None:
+            os.close(folder_fd)
     index_fmt: Format = "md" if fmt == "md" else "html"
     index = out_dir / f"{INDEX_STEM}.{index_fmt}"
     write_file(index, render_template(folder, f"index.{index_fmt}.j2", index_fmt, catalog, entries=entries,

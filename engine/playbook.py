@@ -18,6 +18,9 @@ from typing import Any, Literal
 
 import jinja2
 import yaml
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.bundled import bundled_dir
@@ -108,7 +111,8 @@ def filters(lang: str) -> dict[str, Callable[..., Any]]:
 # plan's frozen dataclasses (registered by engine.plan) and the message namespace. They hold data
 # only; anything starting with "_" (where `__class__.__mro__` escapes begin) still goes through
 # the full check. The checks are most of the sandbox's cost on a plan of a few hundred lookups.
-TEMPLATE_TYPES: set[type] = {SimpleNamespace}
+# `loop` (LoopContext) joins them: its public attributes are all meant for templates.
+TEMPLATE_TYPES: set[type] = {SimpleNamespace, LoopContext}
 
 
 def template_type(cls: type) -> type:
@@ -117,7 +121,42 @@ def template_type(cls: type) -> type:
     return cls
 
 
+class FlatIncludes(CodeGenerator):
+    """Compiles `{% include %}` (with context, the default) to one string: the included template is
+    rendered and joined where it stands, instead of Jinja's `for event in gen: yield event`, which
+    passes every piece of a partial through the including template's generator one by one. The
+    output is the same; a plan's sections and action list are most of its pieces."""
+
+    def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
+        if not node.with_context or self.environment.is_async:
+            return super().visit_Include(node, frame)
+        if node.ignore_missing:
+            self.writeline("try:")
+            self.indent()
+        choose = ("select_template" if isinstance(node.template, nodes.Tuple | nodes.List) or
+                  (isinstance(node.template, nodes.Const) and isinstance(node.template.value, tuple | list))
+                  else "get_template" if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str)
+                  else "get_or_select_template")
+        self.writeline(f"template = environment.{choose}(", node)
+        self.visit(node.template, frame)
+        self.write(f", {self.name!r})")
+        if node.ignore_missing:
+            self.outdent()
+            self.writeline("except TemplateNotFound:")
+            self.indent()
+            self.writeline("pass")
+            self.outdent()
+            self.writeline("else:")
+            self.indent()
+        self.simple_write("environment.concat(template.root_render_func(template.new_context(context.get_all(), "
+                          f"True, {self.dump_local_context(frame)})))", frame)
+        if node.ignore_missing:
+            self.outdent()
+
+
 class PlaybookSandbox(SandboxedEnvironment):
+    code_generator_class = FlatIncludes
+
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._chosen: dict[tuple, jinja2.Template] = {}
@@ -130,17 +169,27 @@ class PlaybookSandbox(SandboxedEnvironment):
                 return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
 
-    def get_or_select_template(self, template_name_or_list: Any, parent: str | None = None,
-                               globals: Any = None) -> jinja2.Template:
-        # `{% include [override, generic] %}` runs once per section of every plan; templates never
-        # change during a run (auto_reload is off), so the choice is made once per list of names.
-        if isinstance(template_name_or_list, list) and globals is None:
-            key = (tuple(template_name_or_list), parent)
-            chosen = self._chosen.get(key)
-            if chosen is None:
-                chosen = self._chosen[key] = super().get_or_select_template(template_name_or_list, parent)
-            return chosen
-        return super().get_or_select_template(template_name_or_list, parent, globals)
+    # `{% include [override, generic] %}` runs once per section of every plan, and compiled templates
+    # call select_template / get_template directly; templates never change during a run (auto_reload
+    # is off), so each name, or list of names, is resolved once: no loader call, no TemplateNotFound
+    # raised per section for the override that does not exist.
+    def get_template(self, name: Any, parent: str | None = None, globals: Any = None) -> jinja2.Template:
+        if globals is not None or not isinstance(name, str):
+            return super().get_template(name, parent, globals)
+        key = (name, parent)
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            chosen = self._chosen[key] = super().get_template(name, parent)
+        return chosen
+
+    def select_template(self, names: Any, parent: str | None = None, globals: Any = None) -> jinja2.Template:
+        if globals is not None or not isinstance(names, list | tuple):
+            return super().select_template(names, parent, globals)
+        key = (tuple(names), parent)
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            chosen = self._chosen[key] = super().select_template(names, parent)
+        return chosen
 
 
 class PlaybookLoader(jinja2.FileSystemLoader):

@@ -19,7 +19,7 @@ from engine.coerce import empty_rejects, prepare
 from engine.evaluate import alias_schemes, choose_schemes
 from engine.model import Rulebook
 from engine.plan import NAME_COLUMNS, Plan, build_plan
-from engine.playbook import TEMPLATE_SUFFIX, Catalog, Format, catch_jinja, environment
+from engine.playbook import TEMPLATE_SUFFIX, Catalog, Format, render
 from engine.scope import domain_column
 from engine.tables import apply_aliases, atomic_write, guess_id_column, iter_table
 from engine.vectorized import evaluate_frame
@@ -41,9 +41,7 @@ def render_plan(plan: Plan, fmt: Format, folder: Path, catalog: Catalog) -> str 
 
 
 def render_template(folder: Path, name: str, fmt: Format, catalog: Catalog, **variables: object) -> str:
-    with catch_jinja(folder, name):
-        template = environment(folder, fmt, catalog.lang).get_template(name)
-        return template.render(msg=catalog.namespace, **variables)
+    return render(folder, name, fmt, catalog.lang, msg=catalog.namespace, **variables)
 
 
 def safe_stem(customer_id: str) -> tuple[str, bool]:

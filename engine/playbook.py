@@ -160,6 +160,7 @@ class PlaybookSandbox(SandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._chosen: dict[tuple, jinja2.Template] = {}
+        self._flat: dict[str, jinja2.Template] = {}
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) in TEMPLATE_TYPES and not attribute.startswith("_"):
@@ -192,6 +193,64 @@ class PlaybookSandbox(SandboxedEnvironment):
         return chosen
 
 
+    # Inlined rendering: most of a plan's render time went to `{% include %}` (a new context, a
+    # generator and a join per section). `flat_template` compiles a template with each include of
+    # a fixed partial pasted in (a per-scheme override still goes through the include); errors
+    # are located by rendering again with the template as written (`render`).
+    def flat_template(self, name: str) -> jinja2.Template:
+        flat = self._flat.get(name)
+        if flat is None:
+            source, filename, _ = self.loader.get_source(self, name)  # type: ignore[union-attr]
+            tree = _inline(self, self._parse(source, name, filename), set(self.list_templates()), ())
+            tree.set_environment(self)
+            flat = self._flat[name] = self.template_class.from_code(
+                self, self.compile(tree, name, filename), self.make_globals(None), None)
+        return flat
+
+
+# What a partial may contain to be pasted where it is included: no assignments, macros, blocks or
+# imports, whose scope an include would keep to the partial.
+_NOT_INLINED = (nodes.Assign, nodes.AssignBlock, nodes.Macro, nodes.Block, nodes.Extends, nodes.Import,
+                nodes.FromImport, nodes.CallBlock, nodes.With, nodes.Scope, nodes.ScopedEvalContextModifier)
+
+
+def _inline(env: PlaybookSandbox, node: nodes.Node, existing: set[str], seen: tuple[str, ...]) -> nodes.Node:
+    for field_name, value in node.iter_fields():
+        if isinstance(value, list):
+            setattr(node, field_name, [_inline_one(env, item, existing, seen) if isinstance(item, nodes.Node)
+                                       else item for item in value])
+        elif isinstance(value, nodes.Node):
+            setattr(node, field_name, _inline(env, value, existing, seen))
+    return node
+
+
+def _inline_one(env: PlaybookSandbox, node: nodes.Node, existing: set[str], seen: tuple[str, ...]) -> nodes.Node:
+    if not isinstance(node, nodes.Include) or not node.with_context or node.ignore_missing:
+        return _inline(env, node, existing, seen)
+    names = node.template.items if isinstance(node.template, nodes.List | nodes.Tuple) else [node.template]
+    *choices, last = names
+    if not (isinstance(last, nodes.Const) and isinstance(last.value, str)) or last.value in seen or \
+            any(isinstance(choice, nodes.Const) for choice in choices):
+        return node
+    try:
+        source, filename, _ = env.loader.get_source(env, last.value)  # type: ignore[union-attr]
+        body = env._parse(source, last.value, filename).body
+    except jinja2.TemplateError:
+        return node  # the include reports it, as written
+    if any(found for kind in _NOT_INLINED for found in nodes.Scope(body).find_all(kind)):
+        return node
+    body = [_inline_one(env, item, existing, (*seen, last.value)) for item in body]
+    if not choices:
+        return nodes.Scope(body, lineno=node.lineno)  # the partial's loop variables stay its own
+    # `["schemes/" ~ id ~ ".md.j2", "partials/..."]`: the override when that template exists.
+    overrides = nodes.Const(tuple(sorted(existing)), lineno=node.lineno)
+    test: nodes.Expr = nodes.Compare(choices[0], [nodes.Operand("in", overrides)], lineno=node.lineno)
+    for choice in choices[1:]:
+        test = nodes.Or(test, nodes.Compare(choice, [nodes.Operand("in", overrides)], lineno=node.lineno),
+                        lineno=node.lineno)
+    return nodes.If(test, [node], [], [nodes.Scope(body, lineno=node.lineno)], lineno=node.lineno)
+
+
 class PlaybookLoader(jinja2.FileSystemLoader):
     """Remembers templates that do not exist: `{% include ["schemes/x.md.j2", "partials/..."] %}`
     asks for the missing override on every render, and each miss would be a file-system lookup."""
@@ -211,7 +270,7 @@ class PlaybookLoader(jinja2.FileSystemLoader):
 
 
 @lru_cache(maxsize=32)
-def environment(folder: Path, fmt: Format, lang: str) -> SandboxedEnvironment:
+def environment(folder: Path, fmt: Format, lang: str) -> PlaybookSandbox:
     """The sandboxed environment for one playbook folder, output format and language.
 
     Templates are cached and not re-checked on disk (`auto_reload=False`): a run renders one
@@ -227,6 +286,18 @@ def environment(folder: Path, fmt: Format, lang: str) -> SandboxedEnvironment:
     )
     env.filters.update(filters(lang))
     return env
+
+
+def render(folder: Path, name: str, fmt: Format, lang: str, **variables: object) -> str:
+    """A template rendered with its fixed partials pasted in; on an error, rendered again as written
+    (the same variables give the same error) so that the error names the partial's file and line."""
+    env = environment(folder, fmt, lang)
+    try:
+        return env.flat_template(name).render(**variables)
+    except jinja2.TemplateError:
+        pass
+    with catch_jinja(folder, name):
+        return env.get_template(name).render(**variables)
 
 
 @contextmanager

@@ -104,6 +104,22 @@ def test_golden_plans(plan_rules: Path, customers: Path, tmp_path: Path, lang: s
         assert actual == golden.read_text(encoding="utf-8"), f"{name} differs from {golden}"
 
 
+def test_one_scheme_override_among_generic_sections(plan_rules: Path, customers: Path, tmp_path: Path) -> None:
+    # The generic partial is pasted into plan.md.j2 when compiled (engine.playbook.flat_template);
+    # an override must still win for its scheme, and only there.
+    playbooks = tmp_path / "playbooks"
+    shutil.copytree(PLAYBOOKS, playbooks)
+    (playbooks / "schemes" / "dealer_class.md.j2").write_text("### OVERRIDE {{ s.label }}\n", encoding="utf-8")
+    out = tmp_path / "plans"
+    result = run("plan", customers, "--all", "-o", out, "--as-of", AS_OF, "--lang", "en", "--rules", plan_rules,
+                 "--playbooks", playbooks, "--quiet")
+    assert result.exit_code == 0, result.output
+    headings = [line for line in (out / "G001.md").read_text(encoding="utf-8").splitlines() if line.startswith("### ")]
+    assert headings == ["### Bank customer grade: **Grade A**[^1]", "### OVERRIDE Class A (regional key partner)",
+                        '### Parent education attitude: **Rational ("lighthouse") parent**[^3]',
+                        "### Talking style: **Talkative**[^4]"]
+
+
 def test_plan_content_zh(plan_rules: Path, customers: Path) -> None:
     result = run("plan", customers, "--id", "G002", "--as-of", AS_OF, "--rules", plan_rules,
                  "--playbooks", PLAYBOOKS)

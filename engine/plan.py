@@ -290,8 +290,20 @@ class _Builder:
         # Priority: the nearest due date first; undated actions last; ties in the packs' order.
         ordered = sorted(self.actions.items(), key=lambda item: (item[1]["due"] is None, item[1]["due"] or self.as_of,
                                                                  item[1]["order"]))
-        return tuple(Action(text, *self.shown_spec(a["spec"]), a["due"], tuple(dict.fromkeys(a["schemes"])),
-                            tuple(a["notes"])) for text, a in ordered)
+        return tuple(self.shown_action(text, a["spec"], a["due"], tuple(dict.fromkeys(a["schemes"])),
+                                       tuple(a["notes"])) for text, a in ordered)
+
+    def shown_action(self, text: str, spec: Any, due: dt.date | None, schemes: tuple[str, ...],
+                     notes: tuple[int, ...]) -> Action:
+        # A file's plans share a few dozen distinct actions (same strategy, due date, schemes and
+        # footnote numbers): each is made once, not once per plan (a frozen dataclass is slow to make).
+        key = (text, id(spec), due, schemes, notes, id(self.catalog))
+        found = _ACTIONS.get(key)
+        if found is None:
+            if len(_ACTIONS) > 100_000:  # as_of changes with every run of a long-lived process
+                _ACTIONS.clear()
+            found = _ACTIONS[key] = (spec, self.catalog, Action(text, *self.shown_spec(spec), due, schemes, notes))
+        return found[2]
 
     def shown_spec(self, spec: Any) -> tuple[str | None, str, str | None, str, int | None]:
         # The same few strategies recur in every plan of a file: their labels are looked up once.
@@ -306,6 +318,7 @@ class _Builder:
 
 _MEMO: dict[tuple, tuple[object, Any]] = {}
 _SHOWN: dict[tuple[int, int], tuple[object, Catalog, tuple]] = {}
+_ACTIONS: dict[tuple, tuple[object, Catalog, Action]] = {}
 
 
 def _memo(owner: object, key: tuple, make: Any) -> Any:

@@ -89,7 +89,7 @@ class SchemeExplanation:
     hit_policy: HitPolicy
     result: SchemeResult
     rules: tuple[RuleExplanation, ...]  # in evaluation order
-    next_better: tuple[Improvement, ...]  # first/priority only; nearest first
+    next_better: tuple[Improvement, ...]  # tiered schemes only; nearest first
     bands: tuple[BandCheck, ...] = ()
 
 
@@ -174,7 +174,7 @@ def _verdict(scheme: Scheme, rule: Rule, checked: Checked, result: SchemeResult)
 
 
 def _next_better(scheme: Scheme, rules: tuple[RuleExplanation, ...], result: SchemeResult) -> tuple[Improvement, ...]:
-    if scheme.hit_policy not in TIERED:
+    if not scheme.tiered:
         return ()
     if result.status == "matched":
         # The rules before the winner are exactly the better tiers, and none of them matched.

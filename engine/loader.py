@@ -147,7 +147,8 @@ class _SchemeBuilder:
         bands = self._bands()
         scope = self._scope()
         scheme = Scheme(spec.id, spec.title, spec.hit_policy, self.inputs, rules, bands, (), spec.description,
-                        spec.source, self.path, spec.location, spec.complete, scope, spec.plan_section)
+                        spec.source, self.path, spec.location, spec.complete, scope, spec.plan_section,
+                        spec.tiers if spec.tiers is not None else spec.hit_policy in ("first", "priority"))
         # Examples are checked against the compiled rules, then attached.
         examples = tuple(self._example(i, ex, scheme) for i, ex in enumerate(spec.examples))
         return dataclasses.replace(scheme, examples=tuple(e for e in examples if e is not None))

@@ -44,6 +44,25 @@ class Input:
         label = self.labels.get(value) if isinstance(value, str) else None
         return label.get(lang) if label is not None else format_value(self.type, value)
 
+    def unit_label(self, lang: str = "zh") -> str | None:
+        """The unit in the reader's language: packs write it in either (`days`, `次`); an unknown unit as written."""
+        if self.unit is None:
+            return None
+        names = UNIT_NAMES.get(self.unit.strip().lower())
+        return names[lang == "en"] if names else self.unit
+
+
+# Units packs use, in any spelling, as (zh, en).
+UNIT_NAMES = {
+    **dict.fromkeys(("day", "days", "天", "日"), ("天", "days")),
+    **dict.fromkeys(("h", "hour", "hours", "小时"), ("小时", "hours")),
+    **dict.fromkeys(("purchase", "purchases", "次", "times"), ("次", "times")),
+    **dict.fromkeys(("岁", "years old", "age"), ("岁", "years")),
+    **dict.fromkeys(("year", "years", "年"), ("年", "years")),
+    **dict.fromkeys(("month", "months", "月", "个月"), ("个月", "months")),
+    **dict.fromkeys(("cny", "rmb", "元"), ("元", "CNY")),
+}
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -148,6 +167,7 @@ class Scheme:
     complete: bool = False
     scope: Scope = Scope()
     plan_section: str = "segment"
+    tiered: bool = False  # rules are tiers, best first: explain and plans show the next better one
 
     @cached_property
     def rule_ids(self) -> tuple[str, ...]:

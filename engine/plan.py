@@ -17,7 +17,7 @@ from typing import Any
 from engine.coerce import prepare, table_from_records
 from engine.errors import Say, UsageError
 from engine.evaluate import choose_schemes
-from engine.explain import TIERED, describe_need, evaluation_order
+from engine.explain import describe_need, evaluation_order
 from engine.model import Input, Record, Rule, Rulebook, Scheme
 from engine.playbook import Catalog, format_date, format_money, format_number, template_type
 from engine.results import SchemeResult, resolve
@@ -195,7 +195,8 @@ def _show_value(decl: Input, value: object, catalog: Catalog) -> str:
         if decl.unit in ("CNY", "RMB", "元"):
             return format_money(lang, value)
         shown = format_number(lang, value)
-        return f"{shown} {decl.unit}" if decl.unit else shown
+        unit = decl.unit_label(lang)
+        return f"{shown} {unit}" if unit else shown
     return decl.value_label(value, lang)  # an enum value's label; a string as written
 
 
@@ -255,7 +256,7 @@ class _Builder:
     def next_tier(self, scheme: Scheme, result: SchemeResult, record: Record) -> NextTier | None:
         """What explain's `next_better` shows first, computed for the one rule it is about (a plan is
         built per customer of a whole file, so only what the plan shows is worked out)."""
-        if scheme.hit_policy not in TIERED:  # and only for segments: a talking style is no tier to climb
+        if not scheme.tiered:  # a talking style or a customer kind is no tier to climb
             return None
         order = _memo(scheme, ("order",), lambda: evaluation_order(scheme))
         if result.status == "matched":

@@ -156,6 +156,9 @@ class SchemeSpec:
     complete: bool = field(default=False, metadata=doc("Every customer must match a rule: kece check reports "
                                                       "gaps as errors, not warnings"))
     scope: ScopeSpec | None = field(default=None, metadata=doc("Which customers the scheme applies to"))
+    tiers: bool | None = field(default=None, metadata=doc(
+        "The rules are tiers, best first: kece explain and action plans show what a customer lacks for the next "
+        "better one. Default: true under first and priority, false otherwise"))
     plan_section: PlanSection = field(default="segment", metadata=doc(
         "Where an action plan puts the result: segment (default), talking_points or contacts"))
     location: Location = field(default=Location(""), compare=False)

@@ -155,3 +155,40 @@ def test_en_plan_shows_english_labels(bank_pack: Path):
                  "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "- Risk-assessment process thorough: the rule asks for thorough" in result.stdout
+
+
+def test_units_read_in_the_plan_language():
+    from engine.loader import load_scheme_text
+
+    scheme = load_scheme_text("""
+id: visits
+title: {zh: 到访, en: Visits}
+inputs:
+  recency_days: {type: integer, unit: days}
+  visits: {type: integer, unit: 次}
+  area: {type: number, unit: m²}
+rules:
+  - {id: any, label: {zh: 全部, en: All}, when: {}}
+""")
+    units = {name: (decl.unit_label("zh"), decl.unit_label("en")) for name, decl in scheme.inputs.items()}
+    assert units == {"recency_days": ("天", "days"), "visits": ("次", "times"), "area": ("m²", "m²")}
+
+
+def test_tiers_decide_whether_a_next_better_rule_is_shown():
+    from engine.loader import load_scheme_text
+
+    text = """
+id: kinds
+title: {zh: 类型, en: Kinds}
+hit_policy: %s
+%s
+inputs:
+  x: {type: integer}
+rules:
+  - {id: high, label: {zh: 高, en: High}, when: {x: ">= 10"}}
+  - {id: low, label: {zh: 低, en: Low}, when: {x: "< 10"}}
+"""
+    assert load_scheme_text(text % ("first", "")).tiered
+    assert not load_scheme_text(text % ("first", "tiers: false")).tiered
+    assert not load_scheme_text(text % ("unique", "")).tiered
+    assert load_scheme_text(text % ("unique", "tiers: true")).tiered

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -80,6 +81,9 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
     elif kind == "enum":
         values = list(decl.values or ())
         text = text.str.normalize("NFKC")
+        synonyms = label_synonyms(decl)
+        if synonyms:  # a Chinese sheet may hold 优秀 where the pack's value is excellent
+            text = text.replace(synonyms)
         bad = ~empty & ~text.isin(values).fillna(False).astype(bool)
         typed = pd.Series(pd.Categorical(text.where(~empty & ~bad, None).astype(object), categories=values),
                           index=text.index)
@@ -108,6 +112,18 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
                                 else Say(f"above the maximum {shown}", f"大于最大值 {shown}")).get(lang)
             typed = typed.mask(outside)
     return typed, reasons
+
+
+def label_synonyms(decl: Input) -> dict[str, str]:
+    """An enum's display labels (zh and en) that may stand for its values in a file; a label that is
+    another value's id, or that two values share, stays ambiguous and is not read."""
+    ids = set(decl.values or ())
+    found: dict[str, set[str]] = {}
+    for value, label in decl.labels.items():
+        for text in {unicodedata.normalize("NFKC", label.zh).strip(), unicodedata.normalize("NFKC", label.en).strip()}:
+            if text and text not in ids:
+                found.setdefault(text, set()).add(value)
+    return {text: next(iter(values)) for text, values in found.items() if len(values) == 1}
 
 
 def _days(stamps: pd.Series) -> pd.Series:

@@ -192,3 +192,24 @@ rules:
     assert not load_scheme_text(text % ("first", "tiers: false")).tiered
     assert not load_scheme_text(text % ("unique", "")).tiered
     assert load_scheme_text(text % ("unique", "tiers: true")).tiered
+
+
+def test_a_file_may_give_an_enum_label_instead_of_its_value(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    source = tmp_path / "buyers.csv"
+    source.write_text("id,occupation_kind,marital_status,purchase_purpose,is_relocatee,is_local,payment_method,budget\n"
+                      "R1,公司高管,已婚,自住,否,是,按揭,3500000\n"
+                      "R2,white-collar,single,investment,no,no,mortgage,800000\n"
+                      "R3,飞行员,single,own_use,no,yes,full,100\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(app, ["evaluate", str(source), "-s", "real_estate_buyer", "-o", str(out), "-q",
+                                      "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "3 rows in: 2 evaluated, 1 rejected" in result.output
+    assert out.read_text(encoding="utf-8-sig").splitlines()[1:] == [
+        "R1,executive_ample,Executive with ample funds", "R2,investor_non_local,Out-of-town investor"]
+    rejects = out.with_name("out.rejects.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rejects[1:] == ["4,R3,occupation_kind,飞行员,not one of the listed values"]

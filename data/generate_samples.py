@@ -12,8 +12,18 @@ built towards a chosen segment, in fixed shares, so every rule gets customers; v
 exactly on a threshold or one step below it; about 3% of their cells are left empty. Every other
 pack's cells are copied from one of its own `examples` (chosen at random per row), which are
 written to hit every rule, boundaries included; an input shared by several packs takes the first
-pack's value. The transaction-derived inputs (recency_days, r_score, clv, ...) are given as if
-`kece derive` had computed them. The same seed always gives the same file.
+pack's value. The same seed always gives the same file.
+
+Retail rows get their transaction-derived inputs (recency_days, frequency, monetary_total,
+tenure_days, spend_trend, churned, r_score, f_score, m_score, pyramid_tier, clv) from made-up
+purchase histories, not from examples, so one customer's figures agree with each other: each
+retail customer is built towards a shape (new, loyal high spender, frequent bargain hunter, big
+one-off buyer, declining, lapsed, ..., in fixed shares, every shape at least once) and given
+dated purchases up to RETAIL_AS_OF; kece's own code then derives the base features and churn flag
+(engine.transactions.base_features, with rules/features.yaml's parameters), fits a calibration on
+these retail customers and applies it (engine.calibration.fit / apply), as `kece derive` does. A
+"no history" customer has no purchases, so all these cells stay empty, as a derive leaves them.
+The retail histories draw from their own random stream, so the other rows do not depend on them.
 
 Deliberately bad rows (so the demo shows the rejects file), one bad cell each, at evenly spaced
 rows (with the defaults: C0051, C0101, C0151), each in the domain whose pack reads that cell:
@@ -29,12 +39,22 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
+import math
 import random
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from engine import calibration as cal
+from engine.coerce import empty_rejects
+from engine.features import features_path, load_features
+from engine.literals import EPOCH
 from engine.loader import load_rulebook
 from engine.model import Scheme, Value
+from engine.transactions import Transactions, base_features
 
 PARENT_COLUMNS = ["child_stage", "pressure_level", "weekly_class_hours", "classes_enrolled", "chooses_by"]
 BANK_COLUMNS = ["assets", "credit_record", "statements", "risk_assessment"]
@@ -58,6 +78,25 @@ GIVEN_NAMES = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊",
 PARENT_SHARES = {"intensive": 0.28, "rational": 0.27, "follower": 0.25, "laissez_faire": 0.20}
 BANK_SHARES = {"A": 0.12, "B": 0.25, "C": 0.33, "D": 0.30}
 DEALER_SHARES = {"A": 0.18, "B": 0.34, "C": 0.42, "unclassified": 0.06}
+
+RETAIL_AS_OF = dt.date(2026, 11, 26)  # the day the retail histories are derived on (recency counts back from it)
+# Retail shapes: (share, tenure days, purchases, days since the last purchase, amount per purchase).
+# The recent/lapsed × frequent/infrequent × big/small spenders fill the eight RFM cells; "new" gives
+# transaction_behaviour's new customers; "declining" buys much less in the last 90 days than before.
+RETAIL_SHAPES: dict[str, tuple[float, tuple[int, int], tuple[int, int], tuple[int, int], tuple[float, float]]] = {
+    "new": (0.10, (3, 90), (1, 2), (1, 60), (30, 600)),
+    "occasional": (0.08, (120, 700), (1, 2), (20, 170), (50, 900)),
+    "big_one_off": (0.07, (10, 400), (1, 2), (3, 60), (4_000, 20_000)),
+    "loyal": (0.12, (400, 1_500), (14, 36), (1, 25), (600, 9_000)),
+    "bargain_regular": (0.10, (200, 1_000), (9, 24), (1, 30), (20, 160)),
+    "declining": (0.08, (300, 1_200), (5, 12), (10, 80), (200, 2_500)),
+    "lapsed": (0.14, (190, 900), (1, 3), (181, 700), (30, 500)),
+    "lapsed_loyal": (0.07, (600, 1_800), (10, 24), (190, 420), (800, 7_000)),
+    "lapsed_bargain": (0.07, (400, 1_200), (9, 18), (120, 400), (20, 150)),
+    "lapsed_big_one_off": (0.07, (150, 600), (1, 2), (150, 500), (5_000, 25_000)),
+    "no_history": (0.10, (0, 0), (0, 0), (0, 0), (0, 0)),
+}
+DECLINE_PERIOD = (95, 175)  # the declining shape's earlier purchases: the 90 days before the last 90
 
 # Thresholds of the bundled rules (rules/*.yaml); boundary values are drawn around these.
 STAGE_HOURS = {"kindergarten": 4.0, "primary": 6.0, "junior_high": 8.0}
@@ -176,6 +215,68 @@ def _dealer(rng: random.Random, segment: str) -> dict[str, str]:
     return {"staff_count": str(staff), "bids_in_tenders": bids, "annual_projects": str(projects)}
 
 
+def _purchases(rng: random.Random, shape: str) -> list[tuple[int, float]]:
+    """(days before RETAIL_AS_OF, amount) of one customer's purchases; none for "no_history"."""
+    _, tenure_range, count_range, recency_range, (low, high) = RETAIL_SHAPES[shape]
+    count = rng.randint(*count_range)
+    if not count:
+        return []
+    recency = rng.randint(*recency_range)
+    tenure = max(recency, rng.randint(*tenure_range)) if count > 1 else recency
+    if shape == "declining":  # most purchases in the period before the last one, one small one since
+        ages = [recency] + [rng.randint(max(recency + 1, DECLINE_PERIOD[0]), DECLINE_PERIOD[1])
+                            for _ in range(count - 2)] + [max(tenure, DECLINE_PERIOD[1] + 1)]
+        amounts = [round(low / 2, 2)] + [round(rng.uniform(low, high), 2) for _ in ages[1:]]
+        return list(zip(ages, amounts, strict=True))
+    ages = [recency, tenure][:count] + [rng.randint(recency, tenure) for _ in range(count - 2)]
+    # Log-uniform amounts: most purchases small, a few large, as in real baskets.
+    return [(age, round(math.exp(rng.uniform(math.log(low), math.log(high))), 2)) for age in ages]
+
+
+def _cells(values: dict[str, np.ndarray], index: int, names: dict[str, str]) -> dict[str, str]:
+    """One customer's derived features as text cells, as `kece derive` writes them."""
+    out = {}
+    for computation, name in names.items():
+        value = values[computation][index]
+        if computation == "churn_flag":
+            out[name] = "true" if value else "false"
+        elif computation in ("amount_sum", "dwyer_clv"):
+            out[name] = _cell(float(value))
+        elif computation == "spend_trend":
+            out[name] = "" if np.isnan(value) else f"{round(float(value), 6) + 0.0:.6f}".rstrip("0").rstrip(".")
+        else:
+            out[name] = str(int(value))
+    return out
+
+
+def retail_features(count: int, seed: int) -> list[dict[str, str]]:
+    """Derived-feature cells for `count` retail customers, computed by kece from made-up purchases."""
+    rng = random.Random(f"retail-{seed}")
+    features = load_features(features_path(RULES_DIR))
+    wanted = set(columns())
+    names = {c: n for c, n in features.names.items() if n in wanted}
+    histories = [_purchases(rng, shape) for shape in _segments(rng, {k: v[0] for k, v in RETAIL_SHAPES.items()},
+                                                                  count)]
+    ids = [f"{n:06d}" for n, history in enumerate(histories) for _ in history]
+    as_of = (RETAIL_AS_OF - EPOCH).days
+    tx = Transactions(pd.Series(ids, dtype=object), np.array([as_of - age for h in histories for age, _ in h],
+                                                             dtype=np.int64),
+                      np.array([amount for h in histories for _, amount in h], dtype=np.float64), None,
+                      empty_rejects(), len(ids))
+    base = base_features(tx, as_of, features)
+    base["amount_sum"] = base["amount_sum"].round(2)  # cents, as the CSV shows them
+    calibration = cal.fit(base["days_since_last"].to_numpy(), base["transaction_count"].to_numpy(),
+                          base["amount_sum"].to_numpy(), features.parameters, input_name="customers.csv",
+                          content_sha256="", as_of=RETAIL_AS_OF.isoformat(), transactions=len(ids))
+    values = {c: base[c].to_numpy() for c in base.columns}
+    values.update(cal.apply(calibration, *(base[c].to_numpy(dtype=np.float64) for c in
+                                           ("days_since_last", "transaction_count", "amount_sum", "days_since_first")),
+                            churned=base["churn_flag"].to_numpy()))
+    position = {int(customer): n for n, customer in enumerate(base.index)}
+    empty = dict.fromkeys(names.values(), "")
+    return [_cells(values, position[n], names) if n in position else empty for n in range(count)]
+
+
 def _segments(rng: random.Random, shares: dict[str, float], rows: int) -> list[str]:
     """Segments in the given shares (every segment at least once when rows allow), shuffled."""
     counts = {name: max(1, round(share * rows)) if rows >= len(shares) else 0 for name, share in shares.items()}
@@ -244,6 +345,7 @@ def generate(rows: int, seed: int, bad_rows: int = 3) -> list[dict[str, str]]:
                 "dealer": (DEALER_SHARES, _dealer, DEALER_COLUMNS)}
     segments = {domain: iter(_segments(rng, shares, domains.count(domain)))
                 for domain, (shares, _, _) in builders.items()}
+    retail = iter(retail_features(domains.count("retail"), seed))
     width = max(4, len(str(rows)))
     names = columns()
     out: list[dict[str, str]] = []
@@ -256,6 +358,8 @@ def generate(rows: int, seed: int, bad_rows: int = 3) -> list[dict[str, str]]:
             for column in card_columns:
                 if rng.random() < MISSING_SHARE:
                     row[column] = ""
+        if domain == "retail":
+            row.update(next(retail))
         _from_examples(rng, domain, row)
         out.append({name: row.get(name, "") for name in names})
     for n, index in enumerate(bad):

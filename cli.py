@@ -306,11 +306,21 @@ def show_customer(evaluation: CustomerEvaluation, lang: str) -> None:
     out.print(table)
 
 
+def show_skipped(skipped: dict[str, list[str]], lang: str) -> None:
+    """Each skipped scheme with the columns it lacks; a file about other customers skips many, so
+    beyond a few they share one line (e.g. transactions-derived customers against the bank packs)."""
+    if len(skipped) > 3:
+        err.print(t(lang, "skipped_many", count=len(skipped), schemes=", ".join(skipped)), markup=False,
+                  soft_wrap=True)
+        return
+    for scheme_id, columns in skipped.items():
+        err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+
+
 def show_run(run: BatchRun, lang: str) -> None:
     if run.encoding and run.encoding != "utf-8-sig":
         err.print(t(lang, "read_encoding", encoding=run.encoding.upper()), markup=False)
-    for scheme_id, columns in run.skipped.items():
-        err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+    show_skipped(run.skipped, lang)
     for summary in run.summaries:
         scheme = summary.scheme
         table = Table(t(lang, "rule"), t(lang, "label"), t(lang, "customers"), t(lang, "share"),
@@ -440,8 +450,7 @@ def plan_command(
             run = write_plans(rulebook, input, out_dir, fmt=fmt, catalog=catalog, folder=folder,  # type: ignore
                               as_of=day, schemes=scheme, id_column=id_column, encoding=encoding, sheet=sheet,
                               progress=progress)
-        for scheme_id, columns in run.skipped.items():
-            err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+        show_skipped(run.skipped, lang)
         out.print(t(lang, "plans_written", rows_in=run.rows_in, written=run.written, rejected=run.rejected))
         out.print(t(lang, "wrote", path=display_path(run.index)), markup=False)
         out.print(t(lang, "wrote", path=display_path(run.rejects)), markup=False)

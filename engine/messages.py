@@ -48,6 +48,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "matched_rules": "命中规则",
         "result": "结果",
         "skipped": "已跳过方案 {scheme}:文件缺少列 {columns}",
+        "skipped_many": "已跳过 {count} 个方案(文件缺少它们需要的列):{schemes}。"
+                        "用 --scheme 指定其中一个可查看缺少哪些列",
         "skipped_customer": "已跳过方案 {scheme}:客户缺少字段 {columns}",
         "wrote": "已写入 {path}",
         "wrote_rows": "{rows_in:,} 行输入:{rows_out:,} 行已评估,{rejected:,} 行拒收",
@@ -132,6 +134,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "matched_rules": "Matched rules",
         "result": "Result",
         "skipped": "Skipped scheme {scheme}: the file has no column {columns}",
+        "skipped_many": "Skipped {count} schemes (the file lacks columns they need): {schemes}. "
+                        "Name one with --scheme to see which columns it lacks",
         "skipped_customer": "Skipped scheme {scheme}: the customer has no field {columns}",
         "wrote": "Wrote {path}",
         "wrote_rows": "{rows_in:,} rows in: {rows_out:,} evaluated, {rejected:,} rejected",

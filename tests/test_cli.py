@@ -140,6 +140,18 @@ def test_scheme_missing_columns_is_skipped_or_an_error(rules_dir, customers, tmp
     assert result.exit_code == 2 and "未知的方案 nope;规则中定义的方案:bank_tier、needs_income" in result.output
 
 
+def test_many_skipped_schemes_share_one_line(rules_dir, customers, tmp_path):
+    packs = {"bank_tier.yaml": BANK}
+    for n in range(4):
+        packs[f"other{n}.yaml"] = BANK.replace("bank_tier", f"other{n}").replace("assets", f"income{n}")
+    result = run("evaluate", str(customers), "--rules", str(rules_dir(packs)), "-o", str(tmp_path / "o.csv"),
+                 "--lang", "en")
+    assert result.exit_code == 0
+    assert ("Skipped 4 schemes (the file lacks columns they need): other0, other1, other2, other3. "
+            "Name one with --scheme to see which columns it lacks") in " ".join(result.output.split())
+    assert "Skipped scheme" not in result.output
+
+
 def test_evaluate_one_customer(bank_rules):
     customer = json.dumps({"assets": 6000000, "credit_score": 800, "statements": "complete"})
     result = run("evaluate", "--rules", str(bank_rules), "--customer", customer, "--lang", "en")

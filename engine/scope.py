@@ -25,9 +25,15 @@ def domain_column(columns) -> str | None:
     return found[0] if found else None
 
 
+# What a Chinese customer file may write in its domain column.
+DOMAIN_NAMES = {"银行": "bank", "经销商": "dealer", "渠道": "dealer", "教育": "education", "零售": "retail",
+                "消费者": "retail", "企业": "b2b", "企业客户": "b2b"}
+
+
 def normalised_domains(cells: pd.Series) -> np.ndarray:
-    """Domain cells as compared: trimmed, lower case, '' for empty."""
-    return cells.astype("string").str.strip().str.lower().fillna("").to_numpy(dtype=object)
+    """Domain cells as compared: trimmed, lower case, Chinese names as the domain ids, '' for empty."""
+    text = cells.astype("string").str.normalize("NFKC").str.strip().str.lower()
+    return text.replace(DOMAIN_NAMES).fillna("").to_numpy(dtype=object)
 
 
 def rows_domains(table: pd.DataFrame, rows: np.ndarray) -> np.ndarray | None:

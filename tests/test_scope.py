@@ -229,3 +229,19 @@ def test_check_finds_no_gap_where_the_scope_excludes_customers(rules_dir):
     result = run("check", "--rules", str(folder), "--lang", "en")
     assert result.exit_code == 1
     assert "rule none could only match customers outside the scheme's scope: it never matches" in result.output
+
+
+def test_a_chinese_domain_name_reads_as_the_domain(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    source = tmp_path / "c.csv"
+    source.write_text("id,领域,contribution_level,risk_level\nK1,银行,high,low\nK2,零售,high,low\nK3,,low,high\n",
+                      encoding="utf-8")
+    out = tmp_path / "o.csv"
+    result = CliRunner().invoke(app, ["evaluate", str(source), "-s", "bank_quadrant", "-o", str(out), "-q",
+                                      "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split(",")[:2] for line in out.read_text(encoding="utf-8-sig").splitlines()[1:]]
+    assert rows == [["K1", "high_end"], ["K2", ""], ["K3", "low_end"]]

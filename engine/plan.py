@@ -234,7 +234,8 @@ class _Builder:
             if rule.id in reason_rules:
                 holding = next((b for b in rule.any if all(t.matches(record.get(t.input)) for t in b)), ())
                 reasons += [self.reason(scheme, test, record) for test in (*rule.when, *holding)]
-        for rule_id in (o for o in result.outcome if o in rules):
+        # A score scheme's outcome is a band; its actions are those of the signals that added points.
+        for rule_id in (o for o in reason_rules if o in rules):
             rule_notes = self.note(scheme, rule_id)
             notes += rule_notes
             for order, action in enumerate(rules[rule_id].strategy):

@@ -194,6 +194,18 @@ def test_duplicate_actions_appear_once_with_the_earliest_due_date(plan_rules: Pa
     assert [a.due for a in plan.actions if a.due] == sorted(a.due for a in plan.actions if a.due)
 
 
+def test_a_score_scheme_brings_the_actions_of_the_signals_that_added_points() -> None:
+    rulebook = load_rulebook(REPO / "rules")
+    plan = plan_for_customer(rulebook, {"purchase_intent": "clear", "able_to_pay": False, "frequency": 0},
+                             dt.date(2026, 3, 2), load_catalog(PLAYBOOKS, "en"), ["purchase_likelihood"])
+    (section,) = plan.segments
+    assert (section.label, section.score) == ("Medium likelihood", "40")
+    scheme = rulebook.by_id["purchase_likelihood"]
+    signal = next(rule for rule in scheme.rules if rule.id == "intent_clear")
+    assert [a.text for a in plan.actions] == [action.en for action in signal.strategy]
+    assert plan.actions[0].due == dt.date(2026, 3, 2) + dt.timedelta(days=signal.strategy[0].cadence_days)
+
+
 def test_word_plan_reads_back(plan_rules: Path, tmp_path: Path) -> None:
     from docx import Document
 

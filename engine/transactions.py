@@ -20,7 +20,7 @@ from engine.errors import InputFileError, Location, Say, UsageError
 from engine.features import REQUIRED_COLUMNS, FeatureSet
 from engine.literals import EPOCH, LiteralError, parse_date
 from engine.model import Input
-from engine.tables import FIRST_ROW, iter_table
+from engine.tables import FIRST_ROW, detect_encoding, iter_table
 
 
 @dataclass(frozen=True)
@@ -64,17 +64,38 @@ def read_cells(path: Path, encoding: str | None = None, sheet: str | None = None
     """(text cells indexed by row number, rows the reader could not read). A `.txt` file without
     commas is read as whitespace-separated columns, as CDNOW_master.txt is written."""
     if path.suffix.lower() == ".txt" and path.is_file():
-        with path.open(encoding=encoding or "utf-8-sig", errors="replace") as handle:
+        used = detect_encoding(path, encoding)
+        with path.open(encoding=used) as handle:
             first = handle.readline()
         if "," not in first and len(first.split()) >= 3:
-            table = pd.read_csv(path, sep=r"\s+", dtype=str, keep_default_na=False, encoding=encoding or "utf-8-sig")
-            table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(table))
-            return table, empty_rejects()
+            return _whitespace_table(path, used, lang)
     _, chunks = iter_table(path, encoding, sheet, lang)
     parts = list(chunks)
     unreadable = [p.unreadable for p in parts if len(p.unreadable)]
     return (pd.concat([p.table for p in parts]),
             pd.concat(unreadable, ignore_index=True) if unreadable else empty_rejects())
+
+
+def _whitespace_table(path: Path, encoding: str, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A whitespace-separated text file; a line with more or fewer fields than the header is rejected
+    with its row number, as a bad JSON Lines line is, instead of refusing the whole file."""
+    with path.open(encoding=encoding) as handle:
+        header = handle.readline().split()
+        records, numbers, unreadable = [], [], []
+        for number, line in enumerate(handle, start=FIRST_ROW):
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) == len(header):
+                records.append(fields)
+                numbers.append(number)
+                continue
+            reason = Say(f"{len(fields)} fields where the header has {len(header)}",
+                         f"有 {len(fields)} 个字段,表头有 {len(header)} 个")
+            unreadable.append({"row": number, "id": fields[0], "column": "", "value": line.strip()[:200],
+                               "reason": reason.get(lang)})
+    table = pd.DataFrame(records, columns=header, index=pd.Index(numbers, dtype=np.int64), dtype=str)
+    return table, pd.DataFrame(unreadable, columns=REJECT_COLUMNS) if unreadable else empty_rejects()
 
 
 def find_columns(table: pd.DataFrame, features: FeatureSet, path: Path) -> dict[str, str]:

@@ -108,6 +108,15 @@ def test_derive_reads_chinese_headers_and_exported_values_and_rejects_bad_rows(t
     assert a.calibration == b.calibration == run.calibration.id
 
 
+def test_a_whitespace_text_line_with_the_wrong_number_of_fields_is_rejected_not_fatal(tmp_path):
+    path = write(tmp_path, "tx.txt", "customer_id date number_of_cds dollar_value\n"
+                                     "1 19970101 1 11.77\n\n2 19970102 2 3 4 5\n3 19970103 1 9\n")
+    run = derive_file(path, tmp_path / "out.csv", FEATURES, as_of="1997-02-01", lang="en")
+    assert (run.rows_in, run.rows_used, run.rows_rejected, run.customers) == (3, 2, 1, 2)
+    rejects = pd.read_csv(run.rejects_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert rejects.values.tolist() == [["4", "2", "", "2 19970102 2 3 4 5", "6 fields where the header has 4"]]
+
+
 def test_without_as_of_the_last_transaction_date_is_used_and_the_cli_says_so(tmp_path):
     path = write(tmp_path, "tx.csv", TRANSACTIONS)
     result = runner.invoke(app, ["derive", str(path), "-o", str(tmp_path / "c.csv"), "--lang", "en"])

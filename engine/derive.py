@@ -64,6 +64,14 @@ def _features_from_transactions(path: Path, features: FeatureSet, as_of: str | N
     return tx, as_of_day, base_features(tx, as_of_day, features)
 
 
+def _fit_on_transactions(path: Path, base: pd.DataFrame, features: FeatureSet, as_of_day: int,
+                         transactions: int) -> cal.Calibration:
+    return cal.fit(base["days_since_last"].to_numpy(), base["transaction_count"].to_numpy(),
+                   base["amount_sum"].to_numpy(), features.parameters, input_name=path.name,
+                   content_sha256=cal.file_sha256(path), as_of=day_to_date(as_of_day).isoformat(),
+                   transactions=transactions)
+
+
 def derive_file(path: Path, output: Path, features: FeatureSet, *, as_of: str | None = None,
                 calibration: cal.Calibration | None = None, rejects: Path | None = None,
                 encoding: str | None = None, sheet: str | None = None, lang: str = "zh") -> DeriveRun:
@@ -75,9 +83,7 @@ def derive_file(path: Path, output: Path, features: FeatureSet, *, as_of: str | 
     as_of_text = day_to_date(as_of_day).isoformat()
     fitted = calibration is None
     if calibration is None:
-        calibration = cal.fit(base["days_since_last"].to_numpy(), base["transaction_count"].to_numpy(),
-                              base["amount_sum"].to_numpy(), features.parameters, input_name=path.name,
-                              content_sha256=cal.file_sha256(path), as_of=as_of_text, transactions=len(tx.day))
+        calibration = _fit_on_transactions(path, base, features, as_of_day, len(tx.day))
     calibrated = cal.apply(calibration, *(base[c].to_numpy(dtype=np.float64) for c in
                                           ("days_since_last", "transaction_count", "amount_sum", "days_since_first")),
                            churned=base["churn_flag"].to_numpy())
@@ -129,20 +135,17 @@ def calibrate_file(path: Path, output: Path, features: FeatureSet, *, as_of: str
     names = [features.name(c) for c in _BASE_INPUTS]
     if all(name and name in cells.columns for name in names):
         recency, frequency, monetary = (_number(cells[name]) for name in names)
-        skipped = int((np.isnan(recency) | np.isnan(frequency) | np.isnan(monetary)).sum())
         keep = ~(np.isnan(recency) | np.isnan(frequency) | np.isnan(monetary))
+        skipped = int((~keep).sum())
         if as_of:
-            parse_as_of(as_of)
+            parse_as_of(as_of)  # only stored here, but a mistyped date is still the user's to hear about
         calibration = cal.fit(recency[keep], frequency[keep], monetary[keep], features.parameters,
                               input_name=path.name, content_sha256=cal.file_sha256(path), as_of=as_of,
                               transactions=None)
         from_transactions = False
     else:
         tx, as_of_day, base = _features_from_transactions(path, features, as_of, encoding, sheet, lang)
-        calibration = cal.fit(base["days_since_last"].to_numpy(), base["transaction_count"].to_numpy(),
-                              base["amount_sum"].to_numpy(), features.parameters, input_name=path.name,
-                              content_sha256=cal.file_sha256(path), as_of=day_to_date(as_of_day).isoformat(),
-                              transactions=len(tx.day))
+        calibration = _fit_on_transactions(path, base, features, as_of_day, len(tx.day))
         from_transactions, skipped = True, 0
     cal.save(calibration, output)
     return CalibrateRun(output, calibration, from_transactions, as_of is not None, skipped)
@@ -188,7 +191,7 @@ class CalibratedFeatures:
         for computation in CALIBRATED:
             name = names.get(computation)
             if name:
-                out[name] = [_text(v, computation != "dwyer_clv") for v in values[computation]]
+                out[name] = _text(values[computation], whole=computation != "dwyer_clv")
         out[CALIBRATION_COLUMN] = self.label
         return out
 
@@ -207,7 +210,9 @@ class CalibratedFeatures:
         return out
 
 
-def _text(value: float, whole: bool) -> str:
-    if np.isnan(value):
-        return ""
-    return str(int(value)) if whole else repr(float(value))
+def _text(values: np.ndarray, whole: bool) -> np.ndarray:
+    """Calibrated figures as the text cells the rest of the table holds ('' for missing), by column."""
+    missing = np.isnan(values)
+    shown = np.where(missing, 0, values)
+    text = shown.astype(np.int64).astype(str) if whole else shown.astype(str)  # numpy prints floats as repr does
+    return np.where(missing, "", text).astype(object)

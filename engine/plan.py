@@ -63,7 +63,7 @@ class Need:
 @template_type
 @dataclass(frozen=True)
 class NextTier:
-    """What the customer lacks for the nearest better rule of a tiered (first/priority) scheme."""
+    """What the customer lacks for the nearest better rule of a scheme whose rules are tiers (`tiers`)."""
 
     rule_id: str
     label: str

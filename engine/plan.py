@@ -130,21 +130,31 @@ class Source:
 
 
 class ShownValues(Mapping[str, str]):
-    """Every input of the applied schemes as the reader sees it, formatted only when a template
-    reads it (most templates read none, and a file's plans would format every input of every row)."""
+    """Every input of the applied schemes as the reader sees it, found and formatted only when a
+    template reads it (most templates read none, and a file's plans would format every input of every row)."""
 
-    def __init__(self, values: dict[str, tuple[Input, object]], catalog: Catalog) -> None:
-        self._values, self._catalog = values, catalog
+    def __init__(self, applied: Sequence[tuple[Scheme, Record]], catalog: Catalog) -> None:
+        self._applied, self._catalog = applied, catalog
+        self._found: dict[str, tuple[Input, object]] | None = None
+
+    def _values(self) -> dict[str, tuple[Input, object]]:
+        if self._found is None:
+            found: dict[str, tuple[Input, object]] = {}
+            for scheme, record in self._applied:
+                for name, decl in scheme.inputs.items():
+                    found.setdefault(name, (decl, record.get(name)))
+            self._found = found
+        return self._found
 
     def __getitem__(self, name: str) -> str:
-        decl, value = self._values[name]
+        decl, value = self._values()[name]
         return show_value(decl, value, self._catalog)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
+        return iter(self._values())
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._values())
 
 
 @template_type
@@ -200,8 +210,30 @@ def _show_value(decl: Input, value: object, catalog: Catalog) -> str:
     return decl.value_label(value, lang)  # an enum value's label; a string as written
 
 
-class _Builder:
-    """Collects footnotes and actions while the sections are built, so numbers follow reading order."""
+@dataclass(frozen=True)
+class _SectionShape:
+    """A section without the customer's values: what it says follows from the scheme's result alone."""
+
+    scheme: Scheme
+    result: SchemeResult
+    head: tuple[str, str, str, str, tuple[Outcome, ...], str, str | None]  # Section's fields before `reasons`
+    reason_rules: tuple[Rule, ...]  # the rules whose tests are the reasons
+    points: tuple[Point, ...]
+    notes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _PlanShape:
+    """What a plan says whatever the customer's values: the same for every customer with the same
+    results (a file's customers share a few hundred combinations at most)."""
+
+    sections: tuple[_SectionShape, ...]
+    actions: tuple[Action, ...]
+    sources: tuple[Source, ...]
+
+
+class _ShapeBuilder:
+    """Collects footnotes and actions while the sections are laid out, so numbers follow reading order."""
 
     def __init__(self, as_of: dt.date, catalog: Catalog) -> None:
         self.as_of, self.catalog, self.lang = as_of, catalog, catalog.lang
@@ -222,20 +254,17 @@ class _Builder:
             self.source_index[key] = number
         return (self.source_index[key],)
 
-    def section(self, scheme: Scheme, result: SchemeResult, record: Record) -> Section:
+    def section(self, scheme: Scheme, result: SchemeResult) -> _SectionShape:
         lang = self.lang
         kind = scheme.plan_section
         rules = _rules(scheme)
         outcomes = _outcomes(scheme, result.outcome, lang)
         # A score scheme's reasons are the rules that added points; otherwise the winning rules.
-        reason_rules = result.matched if scheme.hit_policy == "score" else result.outcome
-        reasons, notes, points = [], [], []
-        for rule in scheme.rules:
-            if rule.id in reason_rules:
-                holding = next((b for b in rule.any if all(t.matches(record.get(t.input)) for t in b)), ())
-                reasons += [self.reason(scheme, test, record) for test in (*rule.when, *holding)]
+        reason_ids = result.matched if scheme.hit_policy == "score" else result.outcome
+        notes: list[int] = []
+        points: list[Point] = []
         # A score scheme's outcome is a band; its actions are those of the signals that added points.
-        for rule_id in (o for o in reason_rules if o in rules):
+        for rule_id in (o for o in reason_ids if o in rules):
             rule_notes = self.note(scheme, rule_id)
             notes += rule_notes
             for order, action in enumerate(rules[rule_id].strategy):
@@ -244,35 +273,10 @@ class _Builder:
                 else:
                     points.append(Point(getattr(action, lang), rule_notes))
         score = format_number(lang, result.score) if result.score is not None else None
-        next_tier = self.next_tier(scheme, result, record) if kind == "segment" else None
-        return Section(scheme.id, scheme.title.get(lang), kind, result.status, outcomes,
-                       self.catalog.messages["list_separator"].join(o.label for o in outcomes), score,
-                       tuple(reasons), next_tier, tuple(points), tuple(dict.fromkeys(notes)))
-
-    def reason(self, scheme: Scheme, test: UnaryTest, record: Record) -> Reason:
-        decl = scheme.inputs[test.input]
-        return Reason(test.input, decl.display(self.lang), show_value(decl, record.get(test.input), self.catalog),
-                      _condition(decl, test, self.catalog), test.text)
-
-    def next_tier(self, scheme: Scheme, result: SchemeResult, record: Record) -> NextTier | None:
-        """What explain's `next_better` shows first, computed for the one rule it is about (a plan is
-        built per customer of a whole file, so only what the plan shows is worked out)."""
-        if not scheme.tiered:  # a talking style or a customer kind is no tier to climb
-            return None
-        order = _memo(scheme, ("order",), lambda: evaluation_order(scheme))
-        if result.status == "matched":
-            positions = _memo(scheme, ("positions",), lambda: {rule.id: i for i, rule in enumerate(order)})
-            position = positions[result.outcome[0]]
-            if position == 0:
-                return None
-            best, failing = order[position - 1], _failing(order[position - 1], record)  # the nearest better rule
-        else:  # no rule matched: the rule that asks least, the lowest tier on a tie
-            best, failing = min(((rule, _failing(rule, record)) for rule in reversed(order)),
-                                key=lambda pair: len(pair[1]))
-        needs = tuple(Need(test.input, scheme.inputs[test.input].display(self.lang),
-                           show_value(scheme.inputs[test.input], record.get(test.input), self.catalog),
-                           _condition(scheme.inputs[test.input], test, self.catalog)) for test in failing)
-        return NextTier(best.id, best.label.get(self.lang), needs)
+        head = (scheme.id, scheme.title.get(lang), kind, result.status, outcomes,
+                self.catalog.messages["list_separator"].join(o.label for o in outcomes), score)
+        return _SectionShape(scheme, result, head, tuple(rule for rule in scheme.rules if rule.id in reason_ids),
+                             tuple(points), tuple(dict.fromkeys(notes)))
 
     def action(self, scheme: Scheme, spec: Any, notes: tuple[int, ...], order: int) -> None:
         text = getattr(spec, self.lang)
@@ -292,35 +296,14 @@ class _Builder:
         # Priority: the nearest due date first; undated actions last; ties in the packs' order.
         ordered = sorted(self.actions.items(), key=lambda item: (item[1]["due"] is None, item[1]["due"] or self.as_of,
                                                                  item[1]["order"]))
-        return tuple(self.shown_action(text, a["spec"], a["due"], tuple(dict.fromkeys(a["schemes"])),
-                                       tuple(a["notes"])) for text, a in ordered)
-
-    def shown_action(self, text: str, spec: Any, due: dt.date | None, schemes: tuple[str, ...],
-                     notes: tuple[int, ...]) -> Action:
-        # A file's plans share a few dozen distinct actions (same strategy, due date, schemes and
-        # footnote numbers): each is made once, not once per plan (a frozen dataclass is slow to make).
-        key = (text, id(spec), due, schemes, notes, id(self.catalog))
-        found = _ACTIONS.get(key)
-        if found is None:
-            if len(_ACTIONS) > 100_000:  # as_of changes with every run of a long-lived process
-                _ACTIONS.clear()
-            found = _ACTIONS[key] = (spec, self.catalog, Action(text, *self.shown_spec(spec), due, schemes, notes))
-        return found[2]
-
-    def shown_spec(self, spec: Any) -> tuple[str | None, str, str | None, str, int | None]:
-        # The same few strategies recur in every plan of a file: their labels are looked up once.
-        key = (id(spec), id(self.catalog))
-        found = _SHOWN.get(key)
-        if found is None:  # spec and catalog are kept with the entry, so neither id can be reused
-            found = _SHOWN[key] = (spec, self.catalog, (spec.channel, self.catalog.label("channels", spec.channel),
-                                                        spec.owner, self.catalog.label("owners", spec.owner),
-                                                        spec.cadence_days))
-        return found[2]
+        label = self.catalog.label
+        return tuple(Action(text, a["spec"].channel, label("channels", a["spec"].channel), a["spec"].owner,
+                            label("owners", a["spec"].owner), a["spec"].cadence_days, a["due"],
+                            tuple(dict.fromkeys(a["schemes"])), tuple(a["notes"])) for text, a in ordered)
 
 
 _MEMO: dict[tuple, tuple[object, Any]] = {}
-_SHOWN: dict[tuple[int, int], tuple[object, Catalog, tuple]] = {}
-_ACTIONS: dict[tuple, tuple[object, Catalog, Action]] = {}
+_SHAPES: dict[tuple, tuple[Catalog, _PlanShape]] = {}
 
 
 def _memo(owner: object, key: tuple, make: Any) -> Any:
@@ -329,6 +312,20 @@ def _memo(owner: object, key: tuple, make: Any) -> Any:
     found = _MEMO.get(full)
     if found is None:
         found = _MEMO[full] = (owner, make())
+    return found[1]
+
+
+def _plan_shape(applied: Sequence[tuple[Scheme, SchemeResult]], as_of: dt.date, catalog: Catalog) -> _PlanShape:
+    # Results are memoised per scheme and hits (build_plan), so their ids name them; the shape keeps
+    # them, and the catalog is kept with the entry, so no id in a key can be reused.
+    key = (id(catalog), as_of, *(id(result) for _, result in applied))
+    found = _SHAPES.get(key)
+    if found is None:
+        if len(_SHAPES) > 50_000:  # a long-lived process with ever new dates or rule files
+            _SHAPES.clear()
+        builder = _ShapeBuilder(as_of, catalog)
+        sections = tuple(builder.section(scheme, result) for scheme, result in applied)
+        found = _SHAPES[key] = (catalog, _PlanShape(sections, builder.merged_actions(), tuple(builder.sources)))
     return found[1]
 
 
@@ -343,6 +340,74 @@ def _outcomes(scheme: Scheme, ids: tuple[str, ...], lang: str) -> tuple[Outcome,
                 rules[o].description else "") for o in ids))
 
 
+def _section(shape: _SectionShape, record: Record, catalog: Catalog) -> Section:
+    scheme = shape.scheme
+    reasons = []
+    for rule in shape.reason_rules:
+        holding = next((b for b in rule.any if all(t.matches(record.get(t.input)) for t in b)), ()) if rule.any else ()
+        reasons += [_reason(scheme, test, record, catalog) for test in (*rule.when, *holding)]
+    tiered = scheme.tiered and scheme.plan_section == "segment"  # a talking style or a kind is no tier to climb
+    next_tier = _next_tier(scheme, shape.result, record, catalog) if tiered else None
+    return Section(*shape.head, tuple(reasons), next_tier, shape.points, shape.notes)
+
+
+@dataclass(frozen=True)
+class _TestView:
+    """What a plan shows of one test, whatever the customer's value."""
+
+    decl: Input
+    title: str
+    condition: str
+
+
+_VIEWS: dict[tuple[int, int], tuple[UnaryTest, Catalog, _TestView]] = {}
+_REASONS: dict[tuple, tuple[UnaryTest, Catalog, Reason]] = {}
+
+
+def _view(scheme: Scheme, test: UnaryTest, catalog: Catalog) -> _TestView:
+    # The test and catalog are kept with the entry, so neither id can be reused.
+    key = (id(test), id(catalog))
+    found = _VIEWS.get(key)
+    if found is None:
+        decl = scheme.inputs[test.input]
+        found = _VIEWS[key] = (test, catalog, _TestView(decl, decl.display(catalog.lang),
+                                                        _condition_text(decl, test, catalog)))
+    return found[2]
+
+
+def _reason(scheme: Scheme, test: UnaryTest, record: Record, catalog: Catalog) -> Reason:
+    view = _view(scheme, test, catalog)
+    value = record.get(test.input)
+    if view.decl.type not in ("enum", "boolean") and value is not None:
+        return Reason(test.input, view.title, show_value(view.decl, value, catalog), view.condition, test.text)
+    # An enum, a yes/no or a missing value: a few distinct reasons per test, each made once.
+    key = (id(test), id(catalog), value)
+    found = _REASONS.get(key)
+    if found is None:
+        found = _REASONS[key] = (test, catalog, Reason(test.input, view.title, show_value(view.decl, value, catalog),
+                                                       view.condition, test.text))
+    return found[2]
+
+
+def _next_tier(scheme: Scheme, result: SchemeResult, record: Record, catalog: Catalog) -> NextTier | None:
+    """What explain's `next_better` shows first, computed for the one rule it is about (a plan is
+    built per customer of a whole file, so only what the plan shows is worked out)."""
+    order = _memo(scheme, ("order",), lambda: evaluation_order(scheme))
+    if result.status == "matched":
+        positions = _memo(scheme, ("positions",), lambda: {rule.id: i for i, rule in enumerate(order)})
+        position = positions[result.outcome[0]]
+        if position == 0:
+            return None
+        best, failing = order[position - 1], _failing(order[position - 1], record)  # the nearest better rule
+    else:  # no rule matched: the rule that asks least, the lowest tier on a tie
+        best, failing = min(((rule, _failing(rule, record)) for rule in reversed(order)),
+                            key=lambda pair: len(pair[1]))
+    views = [(test, _view(scheme, test, catalog)) for test in failing]
+    needs = tuple(Need(test.input, view.title, show_value(view.decl, record.get(test.input), catalog), view.condition)
+                  for test, view in views)
+    return NextTier(best.id, best.label.get(catalog.lang), needs)
+
+
 def _failing(rule: Rule, record: Record) -> list[UnaryTest]:
     """The tests a customer fails for `rule`; of `any:` branches, the one with fewest failing tests."""
     failing = [test for test in rule.when if not test.matches(record.get(test.input))]
@@ -350,19 +415,6 @@ def _failing(rule: Rule, record: Record) -> list[UnaryTest]:
     if branches and all(branches):
         failing += min(branches, key=len)
     return failing
-
-
-_CONDITIONS: dict[tuple[int, str], tuple[UnaryTest, str]] = {}
-
-
-def _condition(decl: Input, test: UnaryTest, catalog: Catalog) -> str:
-    # A condition depends on the rule and the language only, and every plan of a file shows the
-    # same few: worked out once (the test is kept with its text, so its id() cannot be reused).
-    key = (id(test), catalog.lang)
-    found = _CONDITIONS.get(key)
-    if found is None:
-        found = _CONDITIONS[key] = (test, _condition_text(decl, test, catalog))
-    return found[1]
 
 
 def _condition_text(decl: Input, test: UnaryTest, catalog: Catalog) -> str:
@@ -382,27 +434,29 @@ def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], custome
                matched: Mapping[str, Sequence[int]] | None = None) -> Plan:
     """The plan for one customer: `records` holds the customer's typed values per scheme id;
     `matched`, the indices of the rules that match per scheme, when a backend has found them."""
-    builder = _Builder(as_of, catalog)
-    sections: dict[str, list[Section]] = {kind: [] for kind in SECTIONS}
-    by_scheme: dict[str, Section] = {}
-    facts: dict[str, Fact] = {}
-    values: dict[str, tuple[Input, object]] = {}
+    applied: list[tuple[Scheme, SchemeResult]] = []
+    applied_records: list[tuple[Scheme, Record]] = []
     for scheme in schemes:
         record = records[scheme.id]
         if scheme.scope.limited and not scheme.scope.applies(record, domain):
             continue  # out of scope: the scheme says nothing about this customer
         hits = matched[scheme.id] if matched is not None else [r.index for r in scheme.rules if r.matches(record)]
-        result = _memo(scheme, ("result", *hits), lambda s=scheme, h=hits: resolve(s, h))  # few distinct
-        section = builder.section(scheme, result, record)
-        sections.setdefault(section.kind, []).append(section)
+        applied.append((scheme, _memo(scheme, ("result", *hits), lambda s=scheme, h=hits: resolve(s, h))))
+        applied_records.append((scheme, record))
+    shape = _plan_shape(applied, as_of, catalog)
+    sections: dict[str, list[Section]] = {kind: [] for kind in SECTIONS}
+    by_scheme: dict[str, Section] = {}
+    facts: dict[str, Fact] = {}
+    for section_shape, (scheme, record) in zip(shape.sections, applied_records, strict=True):
+        section = _section(section_shape, record, catalog)
+        sections[section.kind].append(section)
         by_scheme[scheme.id] = section
-        for name_, decl in scheme.inputs.items():
-            values.setdefault(name_, (decl, record.get(name_)))
         for reason in section.reasons:
-            facts.setdefault(reason.input, Fact(reason.input, reason.title, reason.value))
-    customer = Customer(customer_id, name, tuple(facts.values()), ShownValues(values, catalog))
+            if reason.input not in facts:
+                facts[reason.input] = Fact(reason.input, reason.title, reason.value)
+    customer = Customer(customer_id, name, tuple(facts.values()), ShownValues(applied_records, catalog))
     return Plan(customer, as_of, catalog.lang, tuple(sections["segment"]), tuple(sections["talking_points"]),
-                tuple(sections["contacts"]), builder.merged_actions(), tuple(builder.sources), by_scheme)
+                tuple(sections["contacts"]), shape.actions, shape.sources, by_scheme)
 
 
 def customer_identity(customer: Mapping[str, object], id_column: str | None = None) -> tuple[str, str, object]:

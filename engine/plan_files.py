@@ -66,9 +66,11 @@ class FileNames:
 
     def take(self, customer_id: str, row: int) -> str:
         stem, changed = safe_stem(customer_id) if customer_id else (f"row{row}", False)
+        if not changed and stem.casefold() not in self.used:  # most ids: used as they are
+            self.used.add(stem.casefold())
+            return stem
         tag = hashlib.sha1(customer_id.encode("utf-8")).hexdigest()[:8]
-        candidates = ([] if changed else [stem]) + [f"{stem}-{tag}", f"{stem}-{tag}-row{row}"]
-        for candidate in candidates:
+        for candidate in (f"{stem}-{tag}", f"{stem}-{tag}-row{row}"):
             if candidate.casefold() not in self.used:
                 self.used.add(candidate.casefold())
                 return candidate

@@ -194,6 +194,25 @@ def test_duplicate_actions_appear_once_with_the_earliest_due_date(plan_rules: Pa
     assert [a.due for a in plan.actions if a.due] == sorted(a.due for a in plan.actions if a.due)
 
 
+def test_customers_with_the_same_segments_keep_their_own_values_and_dates(plan_rules: Path) -> None:
+    # Plans of customers with the same results share their segment texts and actions (made once per
+    # combination); what they say of the customer, and the due dates, must still be each one's own.
+    rulebook = load_rulebook(plan_rules)
+    catalog = load_catalog(PLAYBOOKS, "zh")
+    base = {"assets": 6000000, "credit_record": "excellent", "statements": "complete", "risk_assessment": "complete"}
+    first = plan_for_customer(rulebook, base, dt.date(2026, 3, 2), catalog, ["bank_tier"])
+    second = plan_for_customer(rulebook, {**base, "assets": 7500000}, dt.date(2026, 3, 2), catalog, ["bank_tier"])
+    later = plan_for_customer(rulebook, base, dt.date(2026, 4, 1), catalog, ["bank_tier"])
+    assert first.segments[0].label == second.segments[0].label == later.segments[0].label
+    assert [r.value for r in first.segments[0].reasons][0] == "6,000,000 元"
+    assert [r.value for r in second.segments[0].reasons][0] == "7,500,000 元"
+    assert first.customer.facts[0].value == "6,000,000 元" and second.customer.facts[0].value == "7,500,000 元"
+    assert second.customer.values["assets"] == "7,500,000 元"
+    assert first.actions == second.actions
+    shift = dt.timedelta(days=30)
+    assert [a.due + shift for a in first.actions if a.due] == [a.due for a in later.actions if a.due]
+
+
 def test_a_score_scheme_brings_the_actions_of_the_signals_that_added_points() -> None:
     rulebook = load_rulebook(REPO / "rules")
     plan = plan_for_customer(rulebook, {"purchase_intent": "clear", "able_to_pay": False, "frequency": 0},

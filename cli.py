@@ -424,6 +424,8 @@ def plan_command(
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    domain: DomainOption = None,
+    calibration: CalibrationOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Action plans for reps from the playbook templates: who the customer is to us and why, what to
@@ -443,13 +445,14 @@ def plan_command(
     folder = (playbooks or default_playbooks_dir()).resolve()
     catalog = load_catalog(folder, lang)
     rulebook = load_rules(rules, lang)
+    hook = calibrated_features(calibration, rules, lang)
     err.print(t(lang, "plan_as_of", date=day.isoformat()), markup=False)
     if all_rows:
         out_dir = output or Path("kece-out/plans")
         with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
             run = write_plans(rulebook, input, out_dir, fmt=fmt, catalog=catalog, folder=folder,  # type: ignore
                               as_of=day, schemes=scheme, id_column=id_column, encoding=encoding, sheet=sheet,
-                              progress=progress)
+                              domain=domain, features=hook, progress=progress)
         show_skipped(run.skipped, lang)
         out.print(t(lang, "plans_written", rows_in=run.rows_in, written=run.written, rejected=run.rejected))
         out.print(t(lang, "wrote", path=display_path(run.index)), markup=False)
@@ -458,7 +461,8 @@ def plan_command(
     record = parse_customer_json(customer) if customer is not None else customer_from_file(
         rulebook, input, customer_id, id_column=id_column, schemes=scheme,  # type: ignore[arg-type]
         encoding=encoding, sheet=sheet, lang=lang)
-    plan = plan_for_customer(rulebook, record, day, catalog, scheme, id_column)
+    record = hook.apply_record(record) if hook else record
+    plan = plan_for_customer(rulebook, record, day, catalog, scheme, id_column, domain)
     content = render_plan(plan, fmt, folder, catalog)  # type: ignore[arg-type]
     if output is None and fmt == "md":
         sys.stdout.write(str(content))

@@ -90,6 +90,7 @@ class EvaluatedChunk:
     columns: dict[str, SchemeColumns]
     rejects: pd.DataFrame
     rows_in: int
+    table: pd.DataFrame  # the chunk as read (aliases applied, features added): names and other columns
 
 
 @dataclass
@@ -116,21 +117,21 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
     first = next(chunks)
     # `enrich` adds derived columns (calibrated features) before the schemes are chosen.
     enrich = enrich or (lambda table: table)
-    table = enrich(apply_aliases(first.table, aliased))
-    id_name = guess_id_column(table, id_column)
-    usable, skipped = choose_schemes(rulebook, schemes, list(table.columns), domain=domain)
+    header = enrich(apply_aliases(first.table, aliased))
+    id_name = guess_id_column(header, id_column)
+    usable, skipped = choose_schemes(rulebook, schemes, list(header.columns), domain=domain)
 
     def evaluated() -> Iterator[EvaluatedChunk]:
-        for chunk in itertools.chain([first], chunks):
-            table = enrich(apply_aliases(chunk.table, aliased))
+        for number, chunk in enumerate(itertools.chain([first], chunks)):
+            table = header if number == 0 else enrich(apply_aliases(chunk.table, aliased))
             prepared = prepare(table, usable, id_name, lang)
             bad = pd.concat([chunk.unreadable, prepared.rejects], ignore_index=True) if len(chunk.unreadable) \
                 else prepared.rejects
             domains = rows_domains(table, prepared.rows)
             yield EvaluatedChunk(prepared, evaluate_prepared(prepared, usable, backend, domains),
-                                 bad.sort_values("row", kind="stable"), len(table) + len(chunk.unreadable))
+                                 bad.sort_values("row", kind="stable"), len(table) + len(chunk.unreadable), table)
 
-    return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated(), domain_column(table.columns))
+    return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated(), domain_column(header.columns))
 
 
 def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,

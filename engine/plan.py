@@ -431,16 +431,21 @@ def _group_digits(text: str) -> str:
 
 def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], customer_id: str, name: str,
                as_of: dt.date, catalog: Catalog, domain: object = None,
-               matched: Mapping[str, Sequence[int]] | None = None) -> Plan:
-    """The plan for one customer: `records` holds the customer's typed values per scheme id;
-    `matched`, the indices of the rules that match per scheme, when a backend has found them."""
+               matched: Mapping[str, Sequence[int] | None] | None = None) -> Plan:
+    """The plan for one customer: `records` holds the customer's typed values per scheme id, and
+    `domain` their domain cell. When a backend has evaluated the customer, `matched` holds the indices
+    of the rules that match per scheme, None for a scheme out of the customer's scope."""
     applied: list[tuple[Scheme, SchemeResult]] = []
     applied_records: list[tuple[Scheme, Record]] = []
     for scheme in schemes:
         record = records[scheme.id]
-        if scheme.scope.limited and not scheme.scope.applies(record, domain):
+        if matched is None:
+            in_scope = not scheme.scope.limited or scheme.scope.applies(record, domain)
+            hits = [r.index for r in scheme.rules if r.matches(record)] if in_scope else None
+        else:
+            hits = matched[scheme.id]
+        if hits is None:
             continue  # out of scope: the scheme says nothing about this customer
-        hits = matched[scheme.id] if matched is not None else [r.index for r in scheme.rules if r.matches(record)]
         applied.append((scheme, _memo(scheme, ("result", *hits), lambda s=scheme, h=hits: resolve(s, h))))
         applied_records.append((scheme, record))
     shape = _plan_shape(applied, as_of, catalog)
@@ -468,15 +473,17 @@ def customer_identity(customer: Mapping[str, object], id_column: str | None = No
 
 
 def plan_for_customer(rulebook: Rulebook, customer: Mapping[str, object], as_of: dt.date, catalog: Catalog,
-                      schemes: Sequence[str] | None = None, id_column: str | None = None) -> Plan:
-    """The plan for one customer given as a mapping (JSON, or a row of a file)."""
+                      schemes: Sequence[str] | None = None, id_column: str | None = None,
+                      domain: str | None = None) -> Plan:
+    """The plan for one customer given as a mapping (JSON, or a row of a file); `domain` keeps the
+    schemes for that domain and those without one (--domain)."""
     lang = catalog.lang
-    usable, _ = choose_schemes(rulebook, schemes, list(customer), "the customer")
+    usable, _ = choose_schemes(rulebook, schemes, list(customer), "the customer", domain=domain)
     prepared = prepare(table_from_records([customer]), usable, None, lang)
     if len(prepared.rejects):
         reject = prepared.rejects.iloc[0]
         found = f"{reject['column']} = {reject['value']!s} ({reject['reason']})"
         raise UsageError(Say(f"the customer has values that do not fit: {found}", f"客户的取值不符合要求:{found}"))
-    customer_id, name, domain = customer_identity(customer, id_column)
+    customer_id, name, domain_cell = customer_identity(customer, id_column)
     records = {scheme.id: prepared.records(scheme)[0] for scheme in usable}
-    return build_plan(usable, records, customer_id, name, as_of, catalog, domain)
+    return build_plan(usable, records, customer_id, name, as_of, catalog, domain_cell)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import os
 import re
 import unicodedata
@@ -15,14 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.coerce import empty_rejects, prepare
-from engine.evaluate import alias_schemes, choose_schemes
+from engine.batch import FeatureHook, evaluate_chunks
+from engine.coerce import empty_rejects
 from engine.model import Rulebook
 from engine.plan import NAME_COLUMNS, Plan, build_plan
 from engine.playbook import TEMPLATE_SUFFIX, Catalog, Format, render
-from engine.scope import domain_column
-from engine.tables import apply_aliases, atomic_write, guess_id_column, iter_table
-from engine.vectorized import evaluate_frame
+from engine.tables import atomic_write
+from engine.vectorized import OUT_OF_SCOPE
 
 MAX_STEM_BYTES = 120  # well under the 255-byte limit of common file systems, leaving room for suffixes
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')  # what Windows, macOS or Linux reject in a name
@@ -123,18 +121,14 @@ class PlanRun:
 
 def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: Format, catalog: Catalog,
                 folder: Path, as_of: dt.date, schemes: Sequence[str] | None = None, id_column: str | None = None,
-                encoding: str | None = None, sheet: str | None = None,
-                progress: Callable[[int], None] | None = None) -> PlanRun:
-    """One plan per valid customer row of a file, an index of them, and the rejected rows."""
-    lang = catalog.lang
-    used_encoding, chunks = iter_table(input_path, encoding, sheet, lang)
-    aliased = alias_schemes(rulebook, schemes)
-    first = next(chunks)
-    header = apply_aliases(first.table, aliased)
-    id_name = guess_id_column(header, id_column)
-    usable, skipped = choose_schemes(rulebook, schemes, list(header.columns))
-    name_column = next((c for c in NAME_COLUMNS if c in header.columns), None)
-    domain_name = domain_column(header.columns)
+                encoding: str | None = None, sheet: str | None = None, domain: str | None = None,
+                features: FeatureHook | None = None, progress: Callable[[int], None] | None = None) -> PlanRun:
+    """One plan per valid customer row of a file, an index of them, and the rejected rows. The file is
+    read and evaluated as `kece evaluate` does (`domain`, `features`: its --domain and --calibration)."""
+    evaluation = evaluate_chunks(rulebook, input_path, schemes=schemes, id_column=id_column, lang=catalog.lang,
+                                 encoding=encoding, sheet=sheet, domain=domain,
+                                 enrich=features.apply if features else None)
+    usable = evaluation.schemes
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix, names = f".{fmt}", FileNames()
     entries: list[IndexEntry] = []
@@ -143,25 +137,24 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
     # One descriptor of the output folder for the run: each plan's names resolve from it, not from /.
     folder_fd = os.open(out_dir, os.O_RDONLY) if os.open in os.supports_dir_fd else None
     try:
-        for chunk in itertools.chain([first], chunks):
-            table = apply_aliases(chunk.table, aliased)
-            prepared = prepare(table, usable, id_name, lang)
-            rejects += [frame for frame in (chunk.unreadable, prepared.rejects) if len(frame)]
+        for chunk in evaluation.chunks:
+            prepared = chunk.prepared
+            rejects += [chunk.rejects] if len(chunk.rejects) else []
             records = {scheme.id: prepared.records(scheme) for scheme in usable}
-            # Which rules match, for the whole chunk at once (the vectorized backend's masks).
-            hits = {scheme.id: [[i for i, hit in enumerate(row) if hit] for row in
-                                evaluate_frame(scheme, prepared.frame(scheme), len(prepared)).rule_masks.T.tolist()]
-                    for scheme in usable}
-            names_, domains = (table[c].loc[prepared.rows].tolist() if c else [None] * len(prepared)
-                               for c in (name_column, domain_name))
-            for i, (customer_id, row, name, domain) in enumerate(zip(prepared.ids.tolist(), prepared.rows.tolist(),
-                                                                      names_, domains, strict=True)):
+            # The rules each customer matches, from the backend's masks; None where a scheme is out of scope.
+            hits = {sid: [None if winner == OUT_OF_SCOPE else [i for i, hit in enumerate(row) if hit]
+                          for row, winner in zip(found.rule_masks.T.tolist(), found.winner.tolist(), strict=True)]
+                    for sid, found in chunk.columns.items()}
+            name_column = next((c for c in NAME_COLUMNS if c in chunk.table.columns), None)
+            names_ = chunk.table[name_column].loc[prepared.rows].tolist() if name_column else [""] * len(prepared)
+            for i, (customer_id, row, name) in enumerate(zip(prepared.ids.tolist(), prepared.rows.tolist(), names_,
+                                                             strict=True)):
                 plan = build_plan(usable, {sid: found[i] for sid, found in records.items()}, customer_id, name or "",
-                                  as_of, catalog, domain, {sid: found[i] for sid, found in hits.items()})
+                                  as_of, catalog, matched={sid: found[i] for sid, found in hits.items()})
                 file_name = names.take(customer_id, row) + suffix
                 write_file(out_dir / file_name, render_plan(plan, fmt, folder, catalog), folder_fd)
                 entries.append(IndexEntry(customer_id, name or "", file_name, plan.main_segments))
-            rows_in += len(table) + len(chunk.unreadable)
+            rows_in += chunk.rows_in
             if progress:
                 progress(rows_in)
     finally:
@@ -174,4 +167,4 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
     rejected = pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable") if rejects else empty_rejects()
     rejects_path = out_dir / f"{input_path.stem}.rejects.csv"
     atomic_write(rejects_path, lambda tmp: rejected.to_csv(tmp, index=False, encoding="utf-8-sig"))
-    return PlanRun(len(entries), rows_in, len(rejected), index, rejects_path, skipped, used_encoding)
+    return PlanRun(len(entries), rows_in, len(rejected), index, rejects_path, evaluation.skipped, evaluation.encoding)

@@ -217,6 +217,27 @@ def test_evaluate_with_a_calibration_scores_one_customer_and_files(tmp_path, rul
                                                                       ["y", "other", loaded.id]]
 
 
+
+def test_plans_with_a_calibration_show_the_calibrated_segment(tmp_path, rules_dir):
+    rules = rules_dir({"rfm_demo.yaml": RFM_DEMO})
+    tx = write(tmp_path, "tx.csv", TRANSACTIONS)
+    assert runner.invoke(app, ["calibrate", str(tx), "-o", str(tmp_path / "cal.yaml")]).exit_code == 0
+    customers = write(tmp_path, "customers.csv", "id,recency_days,frequency,monetary_total\nx,0,3,1150\ny,400,1,5\n")
+    result = runner.invoke(app, ["plan", str(customers), "--all", "--rules", str(rules), "-o", str(tmp_path / "plans"),
+                                 "--calibration", str(tmp_path / "cal.yaml"), "--as-of", "2026-03-02", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "2 rows in: 2 plans written, 0 rejected" in result.output
+    assert "### Demo: **Best**" in (tmp_path / "plans" / "x.md").read_text(encoding="utf-8")
+    assert "### Demo: **Other**" in (tmp_path / "plans" / "y.md").read_text(encoding="utf-8")
+    one = runner.invoke(app, ["plan", str(customers), "--id", "x", "--rules", str(rules), "--calibration",
+                              str(tmp_path / "cal.yaml"), "--as-of", "2026-03-02", "--lang", "en"])
+    assert one.exit_code == 0, one.output
+    assert "### Demo: **Best**" in one.output
+    # Without the calibration the file lacks r_score and m_score: no scheme can be used.
+    bare = runner.invoke(app, ["plan", str(customers), "--all", "--rules", str(rules), "-o", str(tmp_path / "p2"),
+                               "--lang", "en"])
+    assert bare.exit_code == 2 and "lacks inputs" in bare.output
+
 RFM_DEMO = """
 id: rfm_demo
 title: {zh: 演示, en: Demo}

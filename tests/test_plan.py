@@ -289,3 +289,30 @@ def test_out_of_scope_schemes_stay_out_of_the_plan(plan_rules: Path, domain: str
                 "weekly_class_hours": 9, "chooses_by": "comparison", "assets": 10, "talkativeness": 5}
     plan = plan_for_customer(load_rulebook(plan_rules), customer, dt.date(2026, 3, 2), load_catalog(PLAYBOOKS, "en"))
     assert sorted(plan.schemes) == schemes  # talk_style has no domain: it applies to everyone
+
+
+def test_all_follows_the_domain_column_and_the_domain_option(plan_rules: Path, tmp_path: Path) -> None:
+    source = tmp_path / "mixed.csv"
+    source.write_text("id,domain,assets,credit_record,statements,risk_assessment,pressure_level,classes_enrolled,"
+                      "child_stage,weekly_class_hours,chooses_by,talkativeness\n"
+                      "B1,银行,6000000,excellent,complete,complete,,,,,,5\n"
+                      "E1,education,,,,,5,5,primary,9,comparison,1\n", encoding="utf-8")
+
+    def titles(folder: Path, customer: str) -> list[str]:
+        text = (folder / f"{customer}.md").read_text(encoding="utf-8")
+        return [line.split(":")[0][4:] for line in text.splitlines() if line.startswith("### ")]
+
+    result = run("plan", source, "--all", "--rules", plan_rules, "-o", tmp_path / "all", "--as-of", AS_OF,
+                 "--lang", "en", "-s", "bank_tier", "-s", "parent_attitude", "-s", "talk_style")
+    assert result.exit_code == 0, result.output
+    assert titles(tmp_path / "all", "B1") == ["Bank customer grade", "Talking style"]
+    assert titles(tmp_path / "all", "E1") == ["Parent education attitude", "Talking style"]
+    result = run("plan", source, "--all", "--rules", plan_rules, "-o", tmp_path / "edu", "--as-of", AS_OF,
+                 "--lang", "en", "--domain", "education")
+    assert result.exit_code == 0, result.output
+    assert "2 rows in: 2 plans written, 0 rejected" in result.output
+    assert titles(tmp_path / "edu", "B1") == ["Talking style"]
+    assert titles(tmp_path / "edu", "E1") == ["Parent education attitude", "Talking style"]
+    one = run("plan", source, "--id", "E1", "--rules", plan_rules, "--as-of", AS_OF, "--lang", "en", "--domain", "bank")
+    assert one.exit_code == 0, one.output
+    assert "### Parent education attitude" not in one.output and "### Talking style" in one.output

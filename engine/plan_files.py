@@ -26,6 +26,9 @@ MAX_STEM_BYTES = 120  # well under the 255-byte limit of common file systems, le
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')  # what Windows, macOS or Linux reject in a name
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.I)  # Windows device names
 INDEX_STEM = "index"
+# Plans are written a few thousand a second: smaller chunks than kece evaluate's keep the progress
+# bar moving every few seconds (and memory flat); evaluating a chunk costs little next to its plans.
+CHUNK_ROWS = 10_000
 
 
 def render_plan(plan: Plan, fmt: Format, folder: Path, catalog: Catalog) -> str | bytes:
@@ -126,7 +129,7 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
     """One plan per valid customer row of a file, an index of them, and the rejected rows. The file is
     read and evaluated as `kece evaluate` does (`domain`, `features`: its --domain and --calibration)."""
     evaluation = evaluate_chunks(rulebook, input_path, schemes=schemes, id_column=id_column, lang=catalog.lang,
-                                 encoding=encoding, sheet=sheet, domain=domain,
+                                 encoding=encoding, sheet=sheet, chunk_rows=CHUNK_ROWS, domain=domain,
                                  enrich=features.apply if features else None)
     usable = evaluation.schemes
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from engine.batch import FeatureHook, evaluate_chunks
 from engine.coerce import empty_rejects
 from engine.model import Rulebook
 from engine.plan import NAME_COLUMNS, Plan, build_plan
-from engine.playbook import TEMPLATE_SUFFIX, Catalog, Format, render
+from engine.playbook import TEMPLATE_SUFFIX, Catalog, Format, render, template_type
 from engine.tables import atomic_write
 from engine.vectorized import OUT_OF_SCOPE
 
@@ -103,6 +103,7 @@ def write_file(path: Path, content: str | bytes, folder_fd: int | None = None) -
         raise
 
 
+@template_type
 @dataclass(frozen=True)
 class IndexEntry:
     customer_id: str

@@ -316,7 +316,7 @@ def _memo(owner: object, key: tuple, make: Any) -> Any:
 
 
 def _plan_shape(applied: Sequence[tuple[Scheme, SchemeResult]], as_of: dt.date, catalog: Catalog) -> _PlanShape:
-    # Results are memoised per scheme and hits (build_plan), so their ids name them; the shape keeps
+    # Results are memoised per scheme and hits (_SchemeFacts), so their ids name them; the shape keeps
     # them, and the catalog is kept with the entry, so no id in a key can be reused.
     key = (id(catalog), as_of, *(id(result) for _, result in applied))
     found = _SHAPES.get(key)
@@ -329,8 +329,38 @@ def _plan_shape(applied: Sequence[tuple[Scheme, SchemeResult]], as_of: dt.date, 
     return found[1]
 
 
+class _SchemeFacts:
+    """What plans need of a scheme, worked out once per scheme: its rules by id, their order for the
+    next better tier, and each distinct set of matching rules resolved by the hit policy."""
+
+    def __init__(self, scheme: Scheme) -> None:
+        self.scheme = scheme
+        self.rules = {rule.id: rule for rule in scheme.rules}
+        self.order = evaluation_order(scheme)
+        self.positions = {rule.id: i for i, rule in enumerate(self.order)}
+        self.results: dict[tuple[int, ...], SchemeResult] = {}
+
+    def result(self, hits: Sequence[int]) -> SchemeResult:
+        # Few distinct sets of hits per scheme, and a plan's shape is keyed by the results' ids.
+        key = tuple(hits)
+        found = self.results.get(key)
+        if found is None:
+            found = self.results[key] = resolve(self.scheme, hits)
+        return found
+
+
+_FACTS: dict[int, _SchemeFacts] = {}
+
+
+def _facts(scheme: Scheme) -> _SchemeFacts:
+    found = _FACTS.get(id(scheme))  # the facts keep the scheme alive, so its id is not reused
+    if found is None:
+        found = _FACTS[id(scheme)] = _SchemeFacts(scheme)
+    return found
+
+
 def _rules(scheme: Scheme) -> dict[str, Rule]:
-    return _memo(scheme, ("rules",), lambda: {rule.id: rule for rule in scheme.rules})
+    return _facts(scheme).rules
 
 
 def _outcomes(scheme: Scheme, ids: tuple[str, ...], lang: str) -> tuple[Outcome, ...]:
@@ -392,10 +422,10 @@ def _reason(scheme: Scheme, test: UnaryTest, record: Record, catalog: Catalog) -
 def _next_tier(scheme: Scheme, result: SchemeResult, record: Record, catalog: Catalog) -> NextTier | None:
     """What explain's `next_better` shows first, computed for the one rule it is about (a plan is
     built per customer of a whole file, so only what the plan shows is worked out)."""
-    order = _memo(scheme, ("order",), lambda: evaluation_order(scheme))
+    facts = _facts(scheme)
+    order = facts.order
     if result.status == "matched":
-        positions = _memo(scheme, ("positions",), lambda: {rule.id: i for i, rule in enumerate(order)})
-        position = positions[result.outcome[0]]
+        position = facts.positions[result.outcome[0]]
         if position == 0:
             return None
         best, failing = order[position - 1], _failing(order[position - 1], record)  # the nearest better rule
@@ -446,7 +476,7 @@ def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], custome
             hits = matched[scheme.id]
         if hits is None:
             continue  # out of scope: the scheme says nothing about this customer
-        applied.append((scheme, _memo(scheme, ("result", *hits), lambda s=scheme, h=hits: resolve(s, h))))
+        applied.append((scheme, _facts(scheme).result(hits)))
         applied_records.append((scheme, record))
     shape = _plan_shape(applied, as_of, catalog)
     sections: dict[str, list[Section]] = {kind: [] for kind in SECTIONS}

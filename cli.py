@@ -326,13 +326,14 @@ def show_run(run: BatchRun, lang: str) -> None:
         table = Table(t(lang, "rule"), t(lang, "label"), t(lang, "customers"), t(lang, "share"),
                       title=t(lang, "summary_title", scheme=scheme.id, title=scheme.title.get(lang)),
                       caption=t(lang, "applied", applied=summary.applied, total=summary.total))
-        total = max(run.rows_out, 1)
+        applied = max(summary.applied, 1)  # shares of the customers the scheme applies to
         for outcome_id, count in summary.counts.items():
-            table.add_row(outcome_id, scheme.outcome_label(outcome_id, lang), f"{count:,}", f"{count / total:.1%}")
+            table.add_row(outcome_id, scheme.outcome_label(outcome_id, lang), f"{count:,}", f"{count / applied:.1%}")
         for key, count in (("unmatched", summary.unmatched), ("conflict", summary.conflicts),
                            ("not_applicable", summary.out_of_scope)):
             if count or key == "unmatched" or (key == "not_applicable" and scheme.scope.limited):
-                table.add_row("", t(lang, key), f"{count:,}", f"{count / total:.1%}")
+                table.add_row("", t(lang, key), f"{count:,}", f"{count / applied:.1%}" if key != "not_applicable"
+                              else "—")
         out.print(table)
     out.print(t(lang, "wrote_rows", rows_in=run.rows_in, rows_out=run.rows_out, rejected=run.rows_rejected))
     out.print(t(lang, "wrote", path=display_path(run.output)), markup=False)

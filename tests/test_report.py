@@ -32,7 +32,9 @@ def test_report_has_every_part_and_the_numbers(tmp_path):
     for section in ("scheme-bank_tier", "scheme-dealer_class", "scheme-parent_attitude", "cross", "rejects"):
         assert f'id="{section}"' in html
     assert html.count("<svg") == CHARTS
-    assert "<td>A</td><td>A类客户</td><td class=\"n\">5</td><td class=\"n\">2.5%</td>" in html
+    # bank_tier applies to the 44 bank customers (and those without a domain), not all 197: shares are of those.
+    assert "<td>A</td><td>A类客户</td><td class=\"n\">5</td><td class=\"n\">11.4%</td>" in html
+    assert "适用 44 / 共 197 位客户" in html
     assert "<tr><td>不是数字</td><td class=\"n\">1</td></tr>" in html
     assert "交叉分析:bank_tier × bank_quadrant" in html
     assert "没有客户命中的规则: 无" in html

@@ -156,6 +156,9 @@ def test_evaluate_with_a_domain_column(rules, tmp_path, backend):
     rows = [line.split("│")[1:-1] for line in result.output.splitlines() if line.count("│") == 5]
     counts = {cells[1].strip() or cells[0].strip(): cells[2].strip() for cells in rows}
     assert counts == {"Top": "2", "Base": "1", "No assets": "1", "unmatched": "0", "not applicable": "2"}
+    shares = {cells[1].strip() or cells[0].strip(): cells[3].strip() for cells in rows}  # of the 4 applicable
+    assert shares == {"Top": "50.0%", "Base": "25.0%", "No assets": "25.0%", "unmatched": "0.0%",
+                      "not applicable": "—"}
 
 
 def test_evaluate_without_a_domain_column_uses_scope_when_only(rules, tmp_path):
@@ -208,7 +211,9 @@ def test_report_counts_customers_not_applicable(rules, tmp_path):
                  "-s", "vip_grade", "--lang", "en")
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
-    assert '<td>not applicable</td><td class="n">2</td><td class="n">33.3%</td>' in html
+    assert '<td>not applicable</td><td class="n">2</td><td class="n">—</td>' in html
+    assert "<th>Share of applicable</th>" in html  # of the 4 customers the scheme applies to, not all 6
+    assert '<td class="n">1</td><td class="n">25.0%</td>' in html
     assert "applied to 4 of 6 customers" in html
 
 

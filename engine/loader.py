@@ -397,7 +397,8 @@ class _SchemeBuilder:
                     self.problem(
                         band.when.location, f"{key}.when", _quoted(band.when.text, exc.message), exc.suggestion
                     )
-            result.append(Band(band.id, index, band.label, test, band.location))
+            result.append(Band(band.id, index, band.label, test, band.location, band.strategy, band.source,
+                               band.assumption, band.description))
         return tuple(result)
 
     def _example(self, index: int, example, scheme: Scheme) -> Example | None:

@@ -102,6 +102,10 @@ class Band:
     label: Text
     test: UnaryTest | None
     location: Location
+    strategy: tuple[ActionSpec, ...] = ()
+    source: SourceRef | None = None
+    assumption: Text | None = None
+    description: Text | None = None
 
     def matches(self, score: float) -> bool:
         return self.test is None or self.test.matches(score)

@@ -18,7 +18,7 @@ from engine.coerce import prepare, table_from_records
 from engine.errors import Say, UsageError
 from engine.evaluate import choose_schemes
 from engine.explain import describe_need, evaluation_order
-from engine.model import Input, Record, Rule, Rulebook, Scheme
+from engine.model import Band, Input, Record, Rule, Rulebook, Scheme
 from engine.playbook import Catalog, format_date, format_money, format_number, template_type
 from engine.results import SchemeResult, resolve
 from engine.scope import domain_column
@@ -241,37 +241,38 @@ class _ShapeBuilder:
         self.source_index: dict[tuple[str, str], int] = {}
         self.actions: dict[str, dict[str, Any]] = {}
 
-    def note(self, scheme: Scheme, rule_id: str) -> tuple[int, ...]:
-        key = (scheme.id, rule_id)
+    def note(self, scheme: Scheme, item: Rule | Band) -> tuple[int, ...]:
+        key = (scheme.id, item.id)
         if key not in self.source_index:
-            rule = scheme.rules[scheme.rule_ids.index(rule_id)]
-            ref: SourceRef | None = rule.source or scheme.source
+            ref: SourceRef | None = item.source or scheme.source
             if ref is None:
                 return ()
             number = len(self.sources) + 1
-            self.sources.append(Source(number, scheme.id, rule_id, rule.label.get(self.lang), ref.file, ref.quote,
-                                       rule.assumption.get(self.lang) if rule.assumption else ""))
+            self.sources.append(Source(number, scheme.id, item.id, item.label.get(self.lang), ref.file, ref.quote,
+                                       item.assumption.get(self.lang) if item.assumption else ""))
             self.source_index[key] = number
         return (self.source_index[key],)
 
     def section(self, scheme: Scheme, result: SchemeResult) -> _SectionShape:
         lang = self.lang
         kind = scheme.plan_section
-        rules = _rules(scheme)
+        items = _facts(scheme).items
         outcomes = _outcomes(scheme, result.outcome, lang)
         # A score scheme's reasons are the rules that added points; otherwise the winning rules.
         reason_ids = result.matched if scheme.hit_policy == "score" else result.outcome
+        # A score scheme's outcome is a band: the band's own strategy first (if it has one), then the
+        # actions of the signals that added points.
+        bands = [items[o] for o in result.outcome if isinstance(items.get(o), Band) and items[o].strategy]
         notes: list[int] = []
         points: list[Point] = []
-        # A score scheme's outcome is a band; its actions are those of the signals that added points.
-        for rule_id in (o for o in reason_ids if o in rules):
-            rule_notes = self.note(scheme, rule_id)
-            notes += rule_notes
-            for order, action in enumerate(rules[rule_id].strategy):
+        for item in (*bands, *(items[o] for o in reason_ids if isinstance(items.get(o), Rule))):
+            item_notes = self.note(scheme, item)
+            notes += item_notes
+            for order, action in enumerate(item.strategy):
                 if kind == "segment":
-                    self.action(scheme, action, rule_notes, order)
+                    self.action(scheme, action, item_notes, order)
                 else:
-                    points.append(Point(getattr(action, lang), rule_notes))
+                    points.append(Point(getattr(action, lang), item_notes))
         score = format_number(lang, result.score) if result.score is not None else None
         head = (scheme.id, scheme.title.get(lang), kind, result.status, outcomes,
                 self.catalog.messages["list_separator"].join(o.label for o in outcomes), score)
@@ -335,7 +336,7 @@ class _SchemeFacts:
 
     def __init__(self, scheme: Scheme) -> None:
         self.scheme = scheme
-        self.rules = {rule.id: rule for rule in scheme.rules}
+        self.items: dict[str, Rule | Band] = {item.id: item for item in (*scheme.rules, *scheme.bands)}  # ids differ
         self.order = evaluation_order(scheme)
         self.positions = {rule.id: i for i, rule in enumerate(self.order)}
         self.results: dict[tuple[int, ...], SchemeResult] = {}
@@ -359,15 +360,11 @@ def _facts(scheme: Scheme) -> _SchemeFacts:
     return found
 
 
-def _rules(scheme: Scheme) -> dict[str, Rule]:
-    return _facts(scheme).rules
-
-
 def _outcomes(scheme: Scheme, ids: tuple[str, ...], lang: str) -> tuple[Outcome, ...]:
-    rules = _rules(scheme)
+    items = _facts(scheme).items
     return _memo(scheme, ("outcomes", ids, lang), lambda: tuple(
-        Outcome(o, scheme.outcome_label(o, lang), rules[o].description.get(lang) if o in rules and
-                rules[o].description else "") for o in ids))
+        Outcome(o, scheme.outcome_label(o, lang), items[o].description.get(lang) if o in items and
+                items[o].description else "") for o in ids))
 
 
 def _section(shape: _SectionShape, record: Record, catalog: Catalog) -> Section:

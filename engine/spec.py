@@ -117,6 +117,12 @@ class BandSpec:
     label: Text
     when: Raw | None = field(default=None, metadata=doc("A unary test on the total score; omit to match any score",
                                                         schema=_TEST_SCHEMA))
+    description: Text | None = None
+    assumption: Text | None = field(default=None, metadata=doc("What this band chose that the source does not say"))
+    source: SourceRef | None = field(default=None, metadata=doc("Where the band's strategy comes from (default: the "
+                                                                "scheme's source)"))
+    strategy: tuple[ActionSpec, ...] = field(default=(), metadata=doc(
+        "What the rep does for customers in this band, before the actions of the rules that added points"))
     location: Location = field(default=Location(""), compare=False)
 
 

@@ -115,6 +115,38 @@ def test_priority_and_score_fields_are_checked_against_the_policy():
     assert any("needs bands" in p for p in found) and sum("needs points" in p for p in found) == 3
 
 
+SCORED = """\
+id: likely
+title: {zh: 可能性, en: Likelihood}
+hit_policy: score
+inputs:
+  intent: {type: boolean}
+rules:
+  - id: intent
+    label: {zh: 有意向, en: Intent}
+    when: {intent: true}
+    points: 60
+bands:
+  - id: high
+    label: {zh: 高, en: High}
+    when: ">= 50"
+    source: {file: 003.txt, quote: 最佳名单}
+    strategy:
+      - {zh: 3 天内电话联系, en: Call within 3 days, channel: phone, cadence_days: 3}
+  - id: low
+    label: {zh: 低, en: Low}
+"""
+
+
+def test_a_band_carries_a_strategy_and_its_mistakes_are_located():
+    scheme = load_scheme_text(SCORED)
+    high, low = scheme.bands
+    assert [(a.en, a.channel, a.cadence_days) for a in high.strategy] == [("Call within 3 days", "phone", 3)]
+    assert high.source.quote == "最佳名单" and low.strategy == () and low.source is None
+    (problem,) = problems_of(SCORED.replace("channel: phone", "channel: fax"))
+    assert problem.startswith("rules/x.yaml:17:") and "bands[0].strategy[0].channel" in problem and "fax" in problem
+
+
 def test_not_a_folder_and_empty_folder(tmp_path):
     with pytest.raises(RuleLoadError, match="is not a folder"):
         load_rulebook(tmp_path / "nope")

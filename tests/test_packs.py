@@ -24,6 +24,9 @@ def sources(scheme):
     yield scheme.id, scheme.source
     for rule in scheme.rules:
         yield f"{scheme.id}.{rule.id}", rule.source
+    for band in scheme.bands:
+        if band.source is not None:
+            yield f"{scheme.id}.{band.id}", band.source
 
 
 @pytest.mark.parametrize("scheme", RULEBOOK.schemes, ids=lambda s: s.id)
@@ -47,6 +50,9 @@ def test_every_rule_is_bilingual_actionable_and_exemplified(scheme):
         assert rule.strategy, f"{scheme.id}.{rule.id} has no strategy"
         for action in rule.strategy:
             assert action.zh.strip() and action.en.strip()
+    for band in scheme.bands:
+        assert band.label.zh and band.label.en
+        assert all(action.zh.strip() and action.en.strip() for action in band.strategy)
 
 
 def test_kece_check_and_kece_test_pass_on_the_bundled_packs():

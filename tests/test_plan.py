@@ -213,7 +213,7 @@ def test_customers_with_the_same_segments_keep_their_own_values_and_dates(plan_r
     assert [a.due + shift for a in first.actions if a.due] == [a.due for a in later.actions if a.due]
 
 
-def test_a_score_scheme_brings_the_actions_of_the_signals_that_added_points() -> None:
+def test_a_score_scheme_brings_its_bands_actions_and_those_of_the_signals_that_added_points() -> None:
     rulebook = load_rulebook(REPO / "rules")
     plan = plan_for_customer(rulebook, {"purchase_intent": "clear", "able_to_pay": False, "frequency": 0},
                              dt.date(2026, 3, 2), load_catalog(PLAYBOOKS, "en"), ["purchase_likelihood"])
@@ -221,8 +221,14 @@ def test_a_score_scheme_brings_the_actions_of_the_signals_that_added_points() ->
     assert (section.label, section.score) == ("Medium likelihood", "40")
     scheme = rulebook.by_id["purchase_likelihood"]
     signal = next(rule for rule in scheme.rules if rule.id == "intent_clear")
-    assert [a.text for a in plan.actions] == [action.en for action in signal.strategy]
-    assert plan.actions[0].due == dt.date(2026, 3, 2) + dt.timedelta(days=signal.strategy[0].cadence_days)
+    band = next(band for band in scheme.bands if band.id == "medium")
+    # The band's own strategy and the signal's, nearest due date first, each with its own footnote.
+    expected = sorted((*band.strategy, *signal.strategy), key=lambda action: action.cadence_days)
+    assert [a.text for a in plan.actions] == [action.en for action in expected]
+    assert [a.due for a in plan.actions] == [dt.date(2026, 3, 2) + dt.timedelta(days=action.cadence_days)
+                                             for action in expected]
+    assert [(s.rule_id, s.quote) for s in plan.sources] == [("medium", band.source.quote),
+                                                             ("intent_clear", signal.source.quote)]
 
 
 def test_word_plan_reads_back(plan_rules: Path, tmp_path: Path) -> None:

@@ -151,3 +151,44 @@ def test_long_ids_are_bounded_and_collisions_get_stable_suffixes() -> None:
     # Stable: the same ids in another order get the same names.
     again = FileNames()
     assert again.take("a/b", 3) == taken[1]
+
+
+# Flat templates are compiled with the message texts in place (engine.playbook._FoldMessages): each
+# catalog gets its own texts, and a template that gives `msg` another value reads that value.
+FOLDED_CATALOGS = [({"title": "Plan & <co>", "channels": {"visit": "Visit"}}, "Plan & <co>", "Visit"),
+                   ({"title": "方案", "channels": {"visit": "上门拜访"}}, "方案", "上门拜访")]
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("{{ msg.title }}|{{ msg['title'] }}|{{ msg.channels.visit }}|{{ msg.missing | default('-') }}",
+     "{title}|{title}|{visit}|-"),
+    ("{{ value }}% of %s {{ msg.title | fill(x=value) }}", "50% of %s {title}"),
+    ("{% set msg = {'title': 'set'} %}{{ msg.title }}", "set"),
+    ("{% for msg in [{'title': 'loop'}] %}{{ msg.title }}{% endfor %} {{ msg.title }}", "loop {title}"),
+    ("{% macro m(msg) %}{{ msg.title }}{% endmacro %}{{ m({'title': 'arg'}) }} {{ msg.title }}", "arg {title}"),
+    ("{% with msg = {'title': 'with'} %}{{ msg.title }}{% endwith %} {{ msg.title }}", "with {title}"),
+])
+def test_message_texts_compiled_in_follow_the_catalog_and_shadowing(tmp_path: Path, template: str,
+                                                                     expected: str) -> None:
+    from markupsafe import escape
+
+    from engine.playbook import Catalog, render
+
+    for fmt in ("md", "html"):
+        (tmp_path / f"plan.{fmt}.j2").write_text(template, encoding="utf-8")
+    # Two catalogs, in turn and again: each render shows its own catalog's words.
+    for messages, title, visit in FOLDED_CATALOGS + FOLDED_CATALOGS:
+        catalog = Catalog("en", messages, tmp_path / "messages" / "en.yaml")
+        text = expected.format(title=title, visit=visit)
+        assert render(tmp_path, "plan.md.j2", "md", "en", msg=catalog.namespace, value=50) == text
+        assert render(tmp_path, "plan.html.j2", "html", "en", msg=catalog.namespace, value=50) == str(escape(text))
+
+
+def test_message_texts_are_compiled_in(tmp_path: Path) -> None:
+    from engine.playbook import Catalog, environment
+
+    (tmp_path / "plan.md.j2").write_text("{{ msg.title }} {{ msg.channels.visit }}", encoding="utf-8")
+    catalog = Catalog("en", FOLDED_CATALOGS[0][0], tmp_path / "messages" / "en.yaml")
+    flat = environment(tmp_path, "md", "en").flat_template("plan.md.j2", catalog.namespace)
+    assert "l_0_msg" not in flat.root_render_func.__code__.co_varnames  # msg is not even looked up
+    assert flat.render() == "Plan & <co> Visit"

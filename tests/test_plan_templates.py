@@ -8,11 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
 from cli import app
 from engine.loader import load_rulebook
 from engine.plan_files import MAX_STEM_BYTES, FileNames, safe_stem
+from engine.playbook import Catalog, environment, render
 from engine.playbook_check import check_playbooks
 from tests.conftest import REPO
 
@@ -153,7 +155,7 @@ def test_long_ids_are_bounded_and_collisions_get_stable_suffixes() -> None:
     assert again.take("a/b", 3) == taken[1]
 
 
-# Flat templates are compiled with the message texts in place (engine.playbook._FoldMessages): each
+# Flat templates are compiled with the message texts in place (engine.flat_templates._FoldMessages): each
 # catalog gets its own texts, and a template that gives `msg` another value reads that value.
 FOLDED_CATALOGS = [({"title": "Plan & <co>", "channels": {"visit": "Visit"}}, "Plan & <co>", "Visit"),
                    ({"title": "方案", "channels": {"visit": "上门拜访"}}, "方案", "上门拜访")]
@@ -170,10 +172,6 @@ FOLDED_CATALOGS = [({"title": "Plan & <co>", "channels": {"visit": "Visit"}}, "P
 ])
 def test_message_texts_compiled_in_follow_the_catalog_and_shadowing(tmp_path: Path, template: str,
                                                                      expected: str) -> None:
-    from markupsafe import escape
-
-    from engine.playbook import Catalog, render
-
     for fmt in ("md", "html"):
         (tmp_path / f"plan.{fmt}.j2").write_text(template, encoding="utf-8")
     # Two catalogs, in turn and again: each render shows its own catalog's words.
@@ -185,8 +183,6 @@ def test_message_texts_compiled_in_follow_the_catalog_and_shadowing(tmp_path: Pa
 
 
 def test_message_texts_are_compiled_in(tmp_path: Path) -> None:
-    from engine.playbook import Catalog, environment
-
     (tmp_path / "plan.md.j2").write_text("{{ msg.title }} {{ msg.channels.visit }}", encoding="utf-8")
     catalog = Catalog("en", FOLDED_CATALOGS[0][0], tmp_path / "messages" / "en.yaml")
     flat = environment(tmp_path, "md", "en").flat_template("plan.md.j2", catalog.namespace)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -148,14 +148,18 @@ class Prepared:
 
     def records(self, scheme: Scheme) -> list[dict[str, Value]]:
         """Row-wise typed values (missing values left out), for the durable and reference paths."""
-        converters = {name: _python_value(decl) for name, decl in scheme.inputs.items()}
-        out: list[dict[str, Value]] = [{} for _ in range(len(self))]
+        return list(self.iter_records(scheme))
+
+    def iter_records(self, scheme: Scheme) -> Iterator[dict[str, Value]]:
+        """`records`, one row at a time: a caller that uses each record once (plans) keeps none of
+        them alive, so they die young instead of filling the garbage collector's oldest generation."""
+        columns = []
         for name, column in self.frame(scheme).items():
-            convert = converters[name]
-            for record, value in zip(out, column.tolist(), strict=True):
-                if value is not None and not (isinstance(value, float) and math.isnan(value)):
-                    record[name] = convert(value)
-        return out
+            convert = _python_value(scheme.inputs[name])
+            columns.append((name, [None if value is None or (isinstance(value, float) and math.isnan(value))
+                                   else convert(value) for value in column.tolist()]))
+        for row in range(len(self)):
+            yield {name: values[row] for name, values in columns if values[row] is not None}
 
 
 def _python_value(decl: Input):

@@ -11,7 +11,9 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from engine.batch import FeatureHook, evaluate_chunks
@@ -20,7 +22,7 @@ from engine.model import Rulebook
 from engine.plan import NAME_COLUMNS, Plan, build_plan
 from engine.playbook import TEMPLATE_SUFFIX, Catalog, Format, render, template_type
 from engine.tables import atomic_write
-from engine.vectorized import OUT_OF_SCOPE
+from engine.vectorized import OUT_OF_SCOPE, SchemeColumns
 
 MAX_STEM_BYTES = 120  # well under the 255-byte limit of common file systems, leaving room for suffixes
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')  # what Windows, macOS or Linux reject in a name
@@ -103,9 +105,22 @@ def write_file(path: Path, content: str | bytes, folder_fd: int | None = None) -
         raise
 
 
+def matched_rules(columns: SchemeColumns) -> list[tuple[int, ...] | None]:
+    """The indices of the rules each customer matches, from the backend's masks (None where the
+    scheme is out of scope). Customers share a few distinct combinations, so each row holds one of a
+    few shared tuples rather than a list of its own."""
+    combos, inverse = np.unique(columns.rule_masks.T, axis=0, return_inverse=True)
+    shared = [tuple(np.flatnonzero(combo).tolist()) for combo in combos]
+    return [None if winner == OUT_OF_SCOPE else shared[code]
+            for code, winner in zip(inverse.reshape(-1).tolist(), columns.winner.tolist(), strict=True)]
+
+
 @template_type
-@dataclass(frozen=True)
-class IndexEntry:
+class IndexEntry(NamedTuple):
+    """One line of the index. A tuple of texts, not a dataclass: a run keeps one per plan until the
+    index is written, and Python's garbage collector stops scanning tuples that hold only texts
+    (with 100,000 dataclass entries its full collections were ~4 % of the run)."""
+
     customer_id: str
     name: str
     file: str
@@ -144,17 +159,16 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
         for chunk in evaluation.chunks:
             prepared = chunk.prepared
             rejects += [chunk.rejects] if len(chunk.rejects) else []
-            records = {scheme.id: prepared.records(scheme) for scheme in usable}
-            # The rules each customer matches, from the backend's masks; None where a scheme is out of scope.
-            hits = {sid: [None if winner == OUT_OF_SCOPE else [i for i, hit in enumerate(row) if hit]
-                          for row, winner in zip(found.rule_masks.T.tolist(), found.winner.tolist(), strict=True)]
-                    for sid, found in chunk.columns.items()}
+            # Each customer's typed values per scheme, made as the plans are (kept by nothing after).
+            records = zip(*(prepared.iter_records(scheme) for scheme in usable), strict=True)
+            hits = {sid: matched_rules(found) for sid, found in chunk.columns.items()}
             name_column = next((c for c in NAME_COLUMNS if c in chunk.table.columns), None)
             names_ = chunk.table[name_column].loc[prepared.rows].tolist() if name_column else [""] * len(prepared)
-            for i, (customer_id, row, name) in enumerate(zip(prepared.ids.tolist(), prepared.rows.tolist(), names_,
-                                                             strict=True)):
-                plan = build_plan(usable, {sid: found[i] for sid, found in records.items()}, customer_id, name or "",
-                                  as_of, catalog, matched={sid: found[i] for sid, found in hits.items()})
+            for i, (customer_id, row, name, typed) in enumerate(zip(prepared.ids.tolist(), prepared.rows.tolist(),
+                                                                    names_, records, strict=True)):
+                plan = build_plan(usable, {scheme.id: record for scheme, record in zip(usable, typed, strict=True)},
+                                  customer_id, name or "", as_of, catalog,
+                                  matched={sid: found[i] for sid, found in hits.items()})
                 file_name = names.take(customer_id, row) + suffix
                 write_file(out_dir / file_name, render_plan(plan, fmt, folder, catalog), folder_fd)
                 entries.append(IndexEntry(customer_id, name or "", file_name, plan.main_segments))

@@ -218,6 +218,7 @@ class _SectionShape:
     result: SchemeResult
     head: tuple[str, str, str, str, tuple[Outcome, ...], str, str | None]  # Section's fields before `reasons`
     reason_rules: tuple[Rule, ...]  # the rules whose tests are the reasons
+    reason_views: tuple[_TestView, ...] | None  # their tests' views; None when an `any:` branch decides
     points: tuple[Point, ...]
     notes: tuple[int, ...]
 
@@ -276,8 +277,10 @@ class _ShapeBuilder:
         score = format_number(lang, result.score) if result.score is not None else None
         head = (scheme.id, scheme.title.get(lang), kind, result.status, outcomes,
                 self.catalog.messages["list_separator"].join(o.label for o in outcomes), score)
-        return _SectionShape(scheme, result, head, tuple(rule for rule in scheme.rules if rule.id in reason_ids),
-                             tuple(points), tuple(dict.fromkeys(notes)))
+        reason_rules = tuple(rule for rule in scheme.rules if rule.id in reason_ids)
+        views = None if any(rule.any for rule in reason_rules) else \
+            tuple(_view(scheme, test, self.catalog) for rule in reason_rules for test in rule.when)
+        return _SectionShape(scheme, result, head, reason_rules, views, tuple(points), tuple(dict.fromkeys(notes)))
 
     def action(self, scheme: Scheme, spec: Any, notes: tuple[int, ...], order: int) -> None:
         text = getattr(spec, self.lang)
@@ -369,51 +372,63 @@ def _outcomes(scheme: Scheme, ids: tuple[str, ...], lang: str) -> tuple[Outcome,
 
 def _section(shape: _SectionShape, record: Record, catalog: Catalog) -> Section:
     scheme = shape.scheme
-    reasons = []
-    for rule in shape.reason_rules:
-        holding = next((b for b in rule.any if all(t.matches(record.get(t.input)) for t in b)), ()) if rule.any else ()
-        reasons += [_reason(scheme, test, record, catalog) for test in (*rule.when, *holding)]
+    if shape.reason_views is not None:
+        reasons = tuple([view.reason(record.get(view.test.input)) for view in shape.reason_views])
+    else:  # an `any:` rule: the reasons include the branch that holds for this customer
+        found = []
+        for rule in shape.reason_rules:
+            holding = next((b for b in rule.any if all(t.matches(record.get(t.input)) for t in b)), ())
+            found += [_view(scheme, test, catalog).reason(record.get(test.input)) for test in (*rule.when, *holding)]
+        reasons = tuple(found)
     tiered = scheme.tiered and scheme.plan_section == "segment"  # a talking style or a kind is no tier to climb
     next_tier = _next_tier(scheme, shape.result, record, catalog) if tiered else None
-    return Section(*shape.head, tuple(reasons), next_tier, shape.points, shape.notes)
+    return Section(*shape.head, reasons, next_tier, shape.points, shape.notes)
 
 
-@dataclass(frozen=True)
 class _TestView:
-    """What a plan shows of one test, whatever the customer's value."""
+    """What a plan shows of one test: the input's title and the condition, the same for every
+    customer, and the customer's value. A reason or need with an enum, yes/no or missing value is
+    made once per value (few distinct ones); with a number, per customer."""
 
-    decl: Input
-    title: str
-    condition: str
+    def __init__(self, test: UnaryTest, decl: Input, catalog: Catalog) -> None:
+        self.test, self.decl, self.catalog = test, decl, catalog
+        self.title = decl.display(catalog.lang)
+        self.condition = _condition_text(decl, test, catalog)
+        self.few = decl.type in ("enum", "boolean")
+        self._reasons: dict[object, Reason] = {}
+        self._needs: dict[object, Need] = {}
+
+    def reason(self, value: object) -> Reason:
+        if not self.few and value is not None:
+            return Reason(self.test.input, self.title, _show_value(self.decl, value, self.catalog), self.condition,
+                          self.test.text)
+        found = self._reasons.get(value)
+        if found is None:
+            found = self._reasons[value] = Reason(self.test.input, self.title, show_value(self.decl, value,
+                                                                                         self.catalog),
+                                                  self.condition, self.test.text)
+        return found
+
+    def need(self, value: object) -> Need:
+        if not self.few and value is not None:
+            return Need(self.test.input, self.title, _show_value(self.decl, value, self.catalog), self.condition)
+        found = self._needs.get(value)
+        if found is None:
+            found = self._needs[value] = Need(self.test.input, self.title, show_value(self.decl, value, self.catalog),
+                                              self.condition)
+        return found
 
 
-_VIEWS: dict[tuple[int, int], tuple[UnaryTest, Catalog, _TestView]] = {}
-_REASONS: dict[tuple, tuple[UnaryTest, Catalog, Reason]] = {}
+_VIEWS: dict[tuple[int, int], _TestView] = {}
 
 
 def _view(scheme: Scheme, test: UnaryTest, catalog: Catalog) -> _TestView:
-    # The test and catalog are kept with the entry, so neither id can be reused.
+    # The view keeps the test and the catalog alive, so neither id in the key can be reused.
     key = (id(test), id(catalog))
     found = _VIEWS.get(key)
     if found is None:
-        decl = scheme.inputs[test.input]
-        found = _VIEWS[key] = (test, catalog, _TestView(decl, decl.display(catalog.lang),
-                                                        _condition_text(decl, test, catalog)))
-    return found[2]
-
-
-def _reason(scheme: Scheme, test: UnaryTest, record: Record, catalog: Catalog) -> Reason:
-    view = _view(scheme, test, catalog)
-    value = record.get(test.input)
-    if view.decl.type not in ("enum", "boolean") and value is not None:
-        return Reason(test.input, view.title, show_value(view.decl, value, catalog), view.condition, test.text)
-    # An enum, a yes/no or a missing value: a few distinct reasons per test, each made once.
-    key = (id(test), id(catalog), value)
-    found = _REASONS.get(key)
-    if found is None:
-        found = _REASONS[key] = (test, catalog, Reason(test.input, view.title, show_value(view.decl, value, catalog),
-                                                       view.condition, test.text))
-    return found[2]
+        found = _VIEWS[key] = _TestView(test, scheme.inputs[test.input], catalog)
+    return found
 
 
 def _next_tier(scheme: Scheme, result: SchemeResult, record: Record, catalog: Catalog) -> NextTier | None:
@@ -429,9 +444,7 @@ def _next_tier(scheme: Scheme, result: SchemeResult, record: Record, catalog: Ca
     else:  # no rule matched: the rule that asks least, the lowest tier on a tie
         best, failing = min(((rule, _failing(rule, record)) for rule in reversed(order)),
                             key=lambda pair: len(pair[1]))
-    views = [(test, _view(scheme, test, catalog)) for test in failing]
-    needs = tuple(Need(test.input, view.title, show_value(view.decl, record.get(test.input), catalog), view.condition)
-                  for test, view in views)
+    needs = tuple([_view(scheme, test, catalog).need(record.get(test.input)) for test in failing])
     return NextTier(best.id, best.label.get(catalog.lang), needs)
 
 

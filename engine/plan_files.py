@@ -19,7 +19,8 @@ import pandas as pd
 from engine.batch import FeatureHook, evaluate_chunks
 from engine.coerce import empty_rejects
 from engine.model import Rulebook
-from engine.plan import NAME_COLUMNS, Plan, build_plan
+from engine.plan import NAME_COLUMNS, build_plan
+from engine.plan_model import Plan
 from engine.playbook import TEMPLATE_SUFFIX, Catalog, Format, render, template_type
 from engine.tables import atomic_write
 from engine.vectorized import OUT_OF_SCOPE, SchemeColumns

@@ -154,7 +154,10 @@ def _plan_shape(applied: Sequence[tuple[Scheme, SchemeResult]], as_of: dt.date, 
         if len(_SHAPES) > 50_000:  # a long-lived process with ever new dates or rule files
             _SHAPES.clear()
         builder = _ShapeBuilder(as_of, catalog)
-        sections = tuple(builder.section(scheme, result) for scheme, result in applied)
+        # Footnotes are numbered as a plan reads: segments, then talking points, then contacts.
+        reading = sorted(range(len(applied)), key=lambda i: SECTIONS.index(applied[i][0].plan_section))
+        built = {i: builder.section(*applied[i]) for i in reading}
+        sections = tuple(built[i] for i in range(len(applied)))
         found = _SHAPES[key] = (catalog, _PlanShape(sections, builder.merged_actions(), tuple(builder.sources)))
     return found[1]
 

@@ -322,3 +322,18 @@ def test_all_follows_the_domain_column_and_the_domain_option(plan_rules: Path, t
     one = run("plan", source, "--id", "E1", "--rules", plan_rules, "--as-of", AS_OF, "--lang", "en", "--domain", "bank")
     assert one.exit_code == 0, one.output
     assert "### Parent education attitude" not in one.output and "### Talking style" in one.output
+
+
+def test_footnotes_are_numbered_in_reading_order(tmp_path: Path) -> None:
+    # The talking-points scheme comes first in the rule folder, but a plan shows segments first.
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    shutil.copy(REPO / "rules" / "bank_tier.yaml", folder)
+    (folder / "a_talk.yaml").write_text(TALK_STYLE.replace("id: talk_style", "id: a_talk").lstrip(), encoding="utf-8")
+    rulebook = load_rulebook(folder)
+    assert [scheme.id for scheme in rulebook.schemes][0] == "a_talk"
+    plan = plan_for_customer(rulebook, {"assets": 6000000, "credit_record": "excellent", "statements": "complete",
+                                        "risk_assessment": "complete", "talkativeness": 5},
+                             dt.date(2026, 3, 2), load_catalog(PLAYBOOKS, "en"))
+    assert plan.segments[0].notes == (1,) and plan.talking_points[0].notes == (2,)
+    assert [(source.number, source.scheme_id) for source in plan.sources] == [(1, "bank_tier"), (2, "a_talk")]

@@ -71,6 +71,7 @@ def format_money(lang: str, value: object) -> str:
     return f"{format_number(lang, value)} 元" if lang == "zh" else f"CNY {format_number(lang, value)}"
 
 
+@lru_cache(maxsize=4096)  # a file's plans show the same few due dates, each many times
 def format_date(lang: str, value: dt.date | None) -> str:
     if value is None:
         return _MISSING[lang]
@@ -90,6 +91,14 @@ def fill(text: str, **values: object) -> str:
 
 def cell(text: object) -> str:
     """A value made safe for one Markdown table cell: no column breaks, no line breaks."""
+    try:
+        return _cell(text)  # most cells (labels, actions, channels) recur in every plan of a file
+    except TypeError:  # unhashable: a list or a dict a template passes
+        return _cell.__wrapped__(text)
+
+
+@lru_cache(maxsize=8192, typed=True)  # typed: 1, 1.0 and True show differently
+def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from cli import app
 from engine.loader import load_rulebook
 from engine.plan_files import MAX_STEM_BYTES, FileNames, safe_stem
-from engine.playbook import Catalog, environment, render
+from engine.playbook import Catalog, cell, environment, render
 from engine.playbook_check import check_playbooks
 from tests.conftest import REPO
 
@@ -188,3 +188,11 @@ def test_message_texts_are_compiled_in(tmp_path: Path) -> None:
     flat = environment(tmp_path, "md", "en").flat_template("plan.md.j2", catalog.namespace)
     assert "l_0_msg" not in flat.root_render_func.__code__.co_varnames  # msg is not even looked up
     assert flat.render() == "Plan & <co> Visit"
+
+
+def test_a_table_cell_keeps_one_line_and_no_column_break() -> None:
+    # cell() remembers recent texts: equal-but-different values (1, 1.0, True) and unhashable ones
+    # must still show as themselves.
+    assert cell("a |  b\n c") == "a \\| b c"
+    assert [cell(1), cell(True), cell(1.0), cell("1")] == ["1", "True", "1.0", "1"]
+    assert cell(["x|y"]) == "['x\\|y']" and cell({"k": "v"}) == "{'k': 'v'}"

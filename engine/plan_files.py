@@ -150,7 +150,7 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
                                  enrich=features.apply if features else None)
     usable = evaluation.schemes
     out_dir.mkdir(parents=True, exist_ok=True)
-    suffix, names = f".{fmt}", FileNames()
+    suffix, file_names = f".{fmt}", FileNames()
     entries: list[IndexEntry] = []
     rejects: list[pd.DataFrame] = []
     rows_in = 0
@@ -164,13 +164,14 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
             records = zip(*(prepared.iter_records(scheme) for scheme in usable), strict=True)
             hits = {sid: matched_rules(found) for sid, found in chunk.columns.items()}
             name_column = next((c for c in NAME_COLUMNS if c in chunk.table.columns), None)
-            names_ = chunk.table[name_column].loc[prepared.rows].tolist() if name_column else [""] * len(prepared)
+            customer_names = chunk.table[name_column].loc[prepared.rows].tolist() if name_column else \
+                [""] * len(prepared)
             for i, (customer_id, row, name, typed) in enumerate(zip(prepared.ids.tolist(), prepared.rows.tolist(),
-                                                                    names_, records, strict=True)):
+                                                                    customer_names, records, strict=True)):
                 plan = build_plan(usable, {scheme.id: record for scheme, record in zip(usable, typed, strict=True)},
                                   customer_id, name or "", as_of, catalog,
                                   matched={sid: found[i] for sid, found in hits.items()})
-                file_name = names.take(customer_id, row) + suffix
+                file_name = file_names.take(customer_id, row) + suffix
                 write_file(out_dir / file_name, render_plan(plan, fmt, folder, catalog), folder_fd)
                 entries.append(IndexEntry(customer_id, name or "", file_name, plan.main_segments))
             rows_in += chunk.rows_in

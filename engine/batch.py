@@ -122,8 +122,12 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
     usable, skipped = choose_schemes(rulebook, schemes, list(header.columns), domain=domain)
 
     def evaluated() -> Iterator[EvaluatedChunk]:
+        nonlocal header
         for number, chunk in enumerate(itertools.chain([first], chunks)):
-            table = header if number == 0 else enrich(apply_aliases(chunk.table, aliased))
+            if number == 0:
+                table, header = header, None  # read once, and not kept for the whole run
+            else:
+                table = enrich(apply_aliases(chunk.table, aliased))
             prepared = prepare(table, usable, id_name, lang)
             bad = pd.concat([chunk.unreadable, prepared.rejects], ignore_index=True) if len(chunk.unreadable) \
                 else prepared.rejects
@@ -131,7 +135,8 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
             yield EvaluatedChunk(prepared, evaluate_prepared(prepared, usable, backend, domains),
                                  bad.sort_values("row", kind="stable"), len(table) + len(chunk.unreadable), table)
 
-    return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated(), domain_column(header.columns))
+    domain_name = domain_column(header.columns)
+    return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated(), domain_name)
 
 
 def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,

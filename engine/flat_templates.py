@@ -25,8 +25,9 @@ from jinja2.visitor import NodeTransformer
 
 
 def compile_flat(env: jinja2.Environment, name: str, msg: object = None) -> jinja2.Template:
-    """Template `name` of `env`, flat: partials pasted in and, when `msg` is a message namespace the
-    template only reads, its messages built in."""
+    """Template `name` of `env` (a PlaybookSandbox: the code asks it for `direct_types`), flat:
+    partials pasted in and, when `msg` is a message namespace the template only reads, its messages
+    built in."""
     source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
     tree = _inline(env, env._parse(source, name, filename), set(env.list_templates()), ())
     if type(msg) is SimpleNamespace and _reads_msg_only(tree):

@@ -136,15 +136,17 @@ def evaluate_customer(rulebook: Rulebook, customer: Mapping[str, object], scheme
                       ) -> CustomerEvaluation:
     """Evaluate one customer given as a mapping of input names to values (as in JSON); a `domain`
     field (or 领域, 客户领域) puts schemes of other domains out of scope."""
-    usable, skipped, prepared, domains = _prepare_customer(rulebook, customer, schemes, lang, domain)
+    usable, skipped, prepared, domains = prepare_customer(rulebook, customer, schemes, lang, domain)
     columns = evaluate_prepared(prepared, usable, backend, domains)
     return CustomerEvaluation({sid: col.result(0) for sid, col in columns.items()}, skipped,
                               {scheme.id: scheme for scheme in usable})
 
 
-def _prepare_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None,
+def prepare_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None,
                       lang: str, domain: str | None
                       ) -> tuple[list[Scheme], dict[str, list[str]], Prepared, np.ndarray | None]:
+    """One customer typed for the schemes it can use: (schemes, skipped schemes, typed values, the
+    normalised domain cell or None); a value that does not fit is a UsageError naming it."""
     usable, skipped = choose_schemes(rulebook, schemes, list(customer), "the customer", domain)
     table = table_from_records([customer])
     prepared = prepare(table, usable, None, lang)
@@ -165,7 +167,7 @@ class CustomerExplanation:
 def explain_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes: Sequence[str] | None = None,
                      lang: str = "zh", domain: str | None = None) -> CustomerExplanation:
     """Why one customer gets what it gets, scheme by scheme (and the schemes that do not apply)."""
-    usable, skipped, prepared, domains = _prepare_customer(rulebook, customer, schemes, lang, domain)
+    usable, skipped, prepared, domains = prepare_customer(rulebook, customer, schemes, lang, domain)
     cell = domains[0] if domains is not None else ""
     explanations, not_applicable = [], {}
     for scheme in usable:

@@ -14,9 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.coerce import prepare, table_from_records
-from engine.errors import Say, UsageError
-from engine.evaluate import choose_schemes
+from engine.evaluate import prepare_customer
 from engine.explain import describe_need, evaluation_order
 from engine.model import Band, Input, Record, Rule, Rulebook, Scheme
 from engine.plan_model import (
@@ -38,7 +36,6 @@ from engine.plan_model import (
 )
 from engine.playbook import Catalog, format_number
 from engine.results import SchemeResult, resolve
-from engine.scope import domain_column
 from engine.spec import SourceRef
 from engine.unary import UnaryTest
 
@@ -333,12 +330,11 @@ def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], custome
                 tuple(sections["contacts"]), shape.actions, shape.sources, by_scheme)
 
 
-def customer_identity(customer: Mapping[str, object], id_column: str | None = None) -> tuple[str, str, object]:
-    """(id, name, domain cell) of a customer record, under their usual column names."""
+def customer_identity(customer: Mapping[str, object], id_column: str | None = None) -> tuple[str, str]:
+    """(id, name) of a customer record, under their usual column names."""
     id_keys = (id_column,) if id_column else ("id", "customer_id", "客户编号", "客户ID", "客户id")
     pick = lambda keys: next((str(customer[k]) for k in keys if k and customer.get(k) not in (None, "")), "")  # noqa: E731
-    domain = domain_column(list(customer))
-    return pick(id_keys), pick(NAME_COLUMNS), customer[domain] if domain else None
+    return pick(id_keys), pick(NAME_COLUMNS)
 
 
 def plan_for_customer(rulebook: Rulebook, customer: Mapping[str, object], as_of: dt.date, catalog: Catalog,
@@ -346,13 +342,7 @@ def plan_for_customer(rulebook: Rulebook, customer: Mapping[str, object], as_of:
                       domain: str | None = None) -> Plan:
     """The plan for one customer given as a mapping (JSON, or a row of a file); `domain` keeps the
     schemes for that domain and those without one (--domain)."""
-    lang = catalog.lang
-    usable, _ = choose_schemes(rulebook, schemes, list(customer), "the customer", domain=domain)
-    prepared = prepare(table_from_records([customer]), usable, None, lang)
-    if len(prepared.rejects):
-        reject = prepared.rejects.iloc[0]
-        found = f"{reject['column']} = {reject['value']!s} ({reject['reason']})"
-        raise UsageError(Say(f"the customer has values that do not fit: {found}", f"客户的取值不符合要求:{found}"))
-    customer_id, name, domain_cell = customer_identity(customer, id_column)
+    usable, _, prepared, domains = prepare_customer(rulebook, customer, schemes, catalog.lang, domain)
+    customer_id, name = customer_identity(customer, id_column)
     records = {scheme.id: prepared.records(scheme)[0] for scheme in usable}
-    return build_plan(usable, records, customer_id, name, as_of, catalog, domain_cell)
+    return build_plan(usable, records, customer_id, name, as_of, catalog, domains[0] if domains is not None else None)

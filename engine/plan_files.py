@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
 from engine.batch import FeatureHook, evaluate_chunks
@@ -23,7 +22,6 @@ from engine.plan import NAME_COLUMNS, build_plan
 from engine.plan_model import Plan
 from engine.playbook import TEMPLATE_SUFFIX, Catalog, Format, render, template_type
 from engine.tables import atomic_write
-from engine.vectorized import OUT_OF_SCOPE, SchemeColumns
 
 MAX_STEM_BYTES = 120  # well under the 255-byte limit of common file systems, leaving room for suffixes
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')  # what Windows, macOS or Linux reject in a name
@@ -106,16 +104,6 @@ def write_file(path: Path, content: str | bytes, folder_fd: int | None = None) -
         raise
 
 
-def matched_rules(columns: SchemeColumns) -> list[tuple[int, ...] | None]:
-    """The indices of the rules each customer matches, from the backend's masks (None where the
-    scheme is out of scope). Customers share a few distinct combinations, so each row holds one of a
-    few shared tuples rather than a list of its own."""
-    combos, inverse = np.unique(columns.rule_masks.T, axis=0, return_inverse=True)
-    shared = [tuple(np.flatnonzero(combo).tolist()) for combo in combos]
-    return [None if winner == OUT_OF_SCOPE else shared[code]
-            for code, winner in zip(inverse.reshape(-1).tolist(), columns.winner.tolist(), strict=True)]
-
-
 @template_type
 class IndexEntry(NamedTuple):
     """One line of the index. A tuple of texts, not a dataclass: a run keeps one per plan until the
@@ -162,7 +150,7 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
             rejects += [chunk.rejects] if len(chunk.rejects) else []
             # Each customer's typed values per scheme, made as the plans are (kept by nothing after).
             records = zip(*(prepared.iter_records(scheme) for scheme in usable), strict=True)
-            hits = {sid: matched_rules(found) for sid, found in chunk.columns.items()}
+            hits = {sid: found.matched_indices() for sid, found in chunk.columns.items()}
             name_column = next((c for c in NAME_COLUMNS if c in chunk.table.columns), None)
             customer_names = chunk.table[name_column].loc[prepared.rows].tolist() if name_column else \
                 [""] * len(prepared)

@@ -51,6 +51,15 @@ class SchemeColumns:
         texts = np.array(["|".join(ids[combo]) for combo in combos] or [""], dtype=object)
         return texts[inverse.reshape(-1)] if len(self.winner) else np.empty(0, dtype=object)
 
+    def matched_indices(self) -> list[tuple[int, ...] | None]:
+        """Per customer, the indices of the rules that match (None where the scheme is out of scope).
+        Customers share a few distinct combinations, so each row holds one of a few shared tuples
+        rather than a list of its own."""
+        combos, inverse = np.unique(self.rule_masks.T, axis=0, return_inverse=True)
+        shared = [tuple(np.flatnonzero(combo).tolist()) for combo in combos]
+        return [None if winner == OUT_OF_SCOPE else shared[code]
+                for code, winner in zip(inverse.reshape(-1).tolist(), self.winner.tolist(), strict=True)]
+
     def result(self, row: int) -> SchemeResult:
         matched = tuple(np.array(self.scheme.rule_ids, dtype=object)[self.rule_masks[:, row]])
         score = float(self.score[row]) if self.score is not None else None

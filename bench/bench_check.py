@@ -14,11 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.analysis import analyse  # noqa: E402
+from engine.analysis.examples import run_examples  # noqa: E402
+from engine.analysis.regions import analyse  # noqa: E402
 from engine.bundled import bundled_dir  # noqa: E402
-from engine.evaluate import BACKENDS  # noqa: E402
-from engine.examples import run_examples  # noqa: E402
-from engine.loader import load_rulebook  # noqa: E402
+from engine.evaluation.evaluate import BACKENDS  # noqa: E402
+from engine.rules.loader import load_rulebook  # noqa: E402
 
 
 def main() -> int:

@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import handwritten  # noqa: E402
 from bench.synthetic import synthetic_table  # noqa: E402
 from engine.bundled import bundled_dir  # noqa: E402
-from engine.coerce import prepare  # noqa: E402
-from engine.evaluate import evaluate_prepared  # noqa: E402
-from engine.loader import load_rulebook  # noqa: E402
+from engine.evaluation.evaluate import evaluate_prepared  # noqa: E402
+from engine.io.coerce import prepare  # noqa: E402
+from engine.rules.loader import load_rulebook  # noqa: E402
 
 PACKS = ["bank_tier", "dealer_class", "parent_attitude"]
 

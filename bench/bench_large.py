@@ -22,15 +22,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic import synthetic_table  # noqa: E402
 from engine.bundled import bundled_dir  # noqa: E402
-from engine.loader import load_rulebook  # noqa: E402
+from engine.rules.loader import load_rulebook  # noqa: E402
 
 PACKS = ["bank_tier", "dealer_class", "parent_attitude"]
 CHILD = """
 import sys
 from pathlib import Path
-from engine.batch import evaluate_file
+from engine.evaluation.batch import evaluate_file
 from engine.bundled import bundled_dir
-from engine.loader import load_rulebook
+from engine.rules.loader import load_rulebook
 run = evaluate_file(load_rulebook(bundled_dir("rules")), Path(sys.argv[1]), Path(sys.argv[2]),
                     chunk_rows=int(sys.argv[3]))
 print(run.rows_in, run.rows_out, run.rows_rejected, run.chunks)

@@ -14,7 +14,7 @@ the next, which would measure the disk rather than kece. The last line prints wh
 with bare os.open/os.write costs in the folder used, for comparison.
 The plans bare Jinja renders are built beforehand, chunk by chunk, outside its timer; a sample of
 its renderings must equal the files kece wrote. kece's sandbox compiles the same template files
-differently (engine/playbook.py: each `{% include %}` joined to one string, template choices
+differently (engine/plans/playbook.py: each `{% include %}` joined to one string, template choices
 cached); bare Jinja uses Jinja's own compiler, as a user of plain Jinja would.
 """
 
@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic import synthetic_table  # noqa: E402
 from engine.bundled import bundled_dir  # noqa: E402
-from engine.coerce import prepare  # noqa: E402
-from engine.loader import load_rulebook  # noqa: E402
-from engine.plan import build_plan  # noqa: E402
-from engine.plan_files import write_plans  # noqa: E402
-from engine.playbook import filters, load_catalog  # noqa: E402
+from engine.io.coerce import prepare  # noqa: E402
+from engine.plans.compose import build_plan  # noqa: E402
+from engine.plans.files import write_plans  # noqa: E402
+from engine.plans.playbook import filters, load_catalog  # noqa: E402
+from engine.rules.loader import load_rulebook  # noqa: E402
 
 PACKS = ("bank_tier", "dealer_class", "parent_attitude")
 AS_OF = dt.date(2026, 3, 2)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.coerce import Prepared
-from engine.model import Scheme
+from engine.io.coerce import Prepared
+from engine.rules.model import Scheme
 
 
 def _columns(prepared: Prepared, scheme: Scheme) -> dict[str, np.ndarray]:

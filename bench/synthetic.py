@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.model import Scheme
+from engine.rules.model import Scheme
 
 MISSING_SHARE = 0.03
 

@@ -20,8 +20,8 @@ purchase histories, not from examples, so one customer's figures agree with each
 retail customer is built towards a shape (new, loyal high spender, frequent bargain hunter, big
 one-off buyer, declining, lapsed, ..., in fixed shares, every shape at least once) and given
 dated purchases up to RETAIL_AS_OF; kece's own code then derives the base features and churn flag
-(engine.transactions.base_features, with rules/features.yaml's parameters), fits a calibration on
-these retail customers and applies it (engine.calibration.fit / apply), as `kece derive` does. A
+(engine.features.transactions.base_features, with rules/features.yaml's parameters), fits a calibration on
+these retail customers and applies it (engine.features.calibration.fit / apply), as `kece derive` does. A
 "no history" customer has no purchases, so all these cells stay empty, as a derive leaves them.
 The retail histories draw from their own random stream, so the other rows do not depend on them.
 
@@ -48,13 +48,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine import calibration as cal
-from engine.coerce import empty_rejects
-from engine.features import features_path, load_features
-from engine.literals import EPOCH
-from engine.loader import load_rulebook
-from engine.model import Scheme, Value
-from engine.transactions import Transactions, base_features
+from engine.features import calibration as cal
+from engine.features.featureset import features_path, load_features
+from engine.features.transactions import Transactions, base_features
+from engine.io.coerce import empty_rejects
+from engine.rules.literals import EPOCH
+from engine.rules.loader import load_rulebook
+from engine.rules.model import Scheme, Value
 
 PARENT_COLUMNS = ["child_stage", "pressure_level", "weekly_class_hours", "classes_enrolled", "chooses_by"]
 BANK_COLUMNS = ["assets", "credit_record", "statements", "risk_assessment"]

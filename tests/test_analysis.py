@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from engine.analysis import analyse, region_text
-from engine.loader import load_scheme_text
+from engine.analysis.regions import analyse, region_text
+from engine.rules.loader import load_scheme_text
 
 HEAD = """id: t
 title: {zh: 测试, en: Test}

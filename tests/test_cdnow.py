@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.derive import derive_file
-from engine.features import FEATURES_FILE, load_features
+from engine.features.derive import derive_file
+from engine.features.featureset import FEATURES_FILE, load_features
 from tests.conftest import REPO
 
 CDNOW = REPO / "data" / "cdnow" / "CDNOW_master.txt"

@@ -196,12 +196,12 @@ def test_no_id_column_uses_row_numbers(bank_rules, tmp_path):
 
 
 def test_internal_errors_hide_the_traceback_unless_debug(bank_rules, customers, monkeypatch):
-    import engine.evaluate
+    import engine.evaluation.evaluate
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(engine.evaluate, "evaluate_frame", broken)
+    monkeypatch.setattr(engine.evaluation.evaluate, "evaluate_frame", broken)
     result = run("evaluate", str(customers), "--rules", str(bank_rules), "--lang", "en")
     assert result.exit_code == 70
     assert "kece internal error: ZeroDivisionError: boom. Run again with --debug" in result.output

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from engine.coerce import coerce_column
-from engine.model import Input
+from engine.io.coerce import coerce_column
+from engine.rules.model import Input
 
 
 def decl(kind: str, values=None, lo=None, hi=None) -> Input:

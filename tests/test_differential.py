@@ -17,12 +17,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.analysis import analyse
-from engine.coerce import prepare, table_from_records
-from engine.evaluate import evaluate_prepared
-from engine.loader import load_scheme_text
-from engine.results import reference as reference_result
-from engine.scope import rows_domains
+from engine.analysis.regions import analyse
+from engine.backends.results import reference as reference_result
+from engine.backends.scope import rows_domains
+from engine.evaluation.evaluate import evaluate_prepared
+from engine.io.coerce import prepare, table_from_records
+from engine.rules.loader import load_scheme_text
 
 CUSTOMERS_PER_SCHEME = 15
 EXAMPLES = 150

@@ -10,13 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from engine.analysis.explain import describe_need, evaluation_order, explain_scheme, render_text, to_json
+from engine.backends.results import resolve
 from engine.errors import Location
-from engine.explain import describe_need, evaluation_order, explain_scheme, render_text, to_json
-from engine.loader import load_scheme_text
-from engine.model import Input
-from engine.results import resolve
-from engine.unary import parse_test
-from engine.yamlnodes import Raw
+from engine.rules.loader import load_scheme_text
+from engine.rules.model import Input
+from engine.rules.unary import parse_test
+from engine.rules.yamlnodes import Raw
 from tests.conftest import BANK
 
 SCHEME = load_scheme_text(BANK)

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from engine import calibration as cal
-from engine.derive import CalibratedFeatures, derive_file
 from engine.errors import RuleLoadError
-from engine.features import CALIBRATED, FEATURES_FILE, features_path, load_features
+from engine.features import calibration as cal
+from engine.features.derive import CalibratedFeatures, derive_file
+from engine.features.featureset import CALIBRATED, FEATURES_FILE, features_path, load_features
 from tests.conftest import REPO, SOURCE_MATERIAL
 
 runner = CliRunner()

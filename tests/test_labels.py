@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from engine.analysis.explain import describe_need, explain_scheme, render_text, to_json
 from engine.bundled import bundled_dir
 from engine.errors import RuleLoadError
-from engine.explain import describe_need, explain_scheme, render_text, to_json
-from engine.loader import load_rulebook, load_scheme_text
+from engine.rules.loader import load_rulebook, load_scheme_text
 from tests.conftest import BANK, REPO
 
 PLAIN = "  statements:   {type: enum, values: [complete, partial, none]}\n"
@@ -158,7 +158,7 @@ def test_en_plan_shows_english_labels(bank_pack: Path):
 
 
 def test_units_read_in_the_plan_language():
-    from engine.loader import load_scheme_text
+    from engine.rules.loader import load_scheme_text
 
     scheme = load_scheme_text("""
 id: visits
@@ -175,7 +175,7 @@ rules:
 
 
 def test_tiers_decide_whether_a_next_better_rule_is_shown():
-    from engine.loader import load_scheme_text
+    from engine.rules.loader import load_scheme_text
 
     text = """
 id: kinds

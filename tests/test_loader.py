@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import RuleLoadError
-from engine.loader import load_rulebook, load_scheme_text
+from engine.rules.loader import load_rulebook, load_scheme_text
 from tests.conftest import BANK
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from engine.batch import evaluate_file
+from engine.analysis.examples import run_examples
 from engine.bundled import bundled_dir
-from engine.examples import run_examples
-from engine.loader import load_rulebook
+from engine.evaluation.batch import evaluate_file
+from engine.rules.loader import load_rulebook
 from tests.conftest import REPO, SOURCE_MATERIAL
 
 RULEBOOK = load_rulebook(bundled_dir("rules"))

@@ -17,11 +17,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from engine.coerce import prepare, table_from_records
-from engine.explain import explain_scheme
-from engine.loader import load_rulebook
-from engine.plan import plan_for_customer
-from engine.playbook import load_catalog
+from engine.analysis.explain import explain_scheme
+from engine.io.coerce import prepare, table_from_records
+from engine.plans.compose import plan_for_customer
+from engine.plans.playbook import load_catalog
+from engine.rules.loader import load_rulebook
 from tests.conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "plans"
@@ -105,7 +105,7 @@ def test_golden_plans(plan_rules: Path, customers: Path, tmp_path: Path, lang: s
 
 
 def test_one_scheme_override_among_generic_sections(plan_rules: Path, customers: Path, tmp_path: Path) -> None:
-    # The generic partial is pasted into plan.md.j2 when compiled (engine.playbook.flat_template);
+    # The generic partial is pasted into plan.md.j2 when compiled (engine.plans.playbook.flat_template);
     # an override must still win for its scheme, and only there.
     playbooks = tmp_path / "playbooks"
     shutil.copytree(PLAYBOOKS, playbooks)

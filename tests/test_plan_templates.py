@@ -12,10 +12,10 @@ from markupsafe import escape
 from typer.testing import CliRunner
 
 from cli import app
-from engine.loader import load_rulebook
-from engine.plan_files import MAX_STEM_BYTES, FileNames, safe_stem
-from engine.playbook import Catalog, cell, environment, render
-from engine.playbook_check import check_playbooks
+from engine.plans.files import MAX_STEM_BYTES, FileNames, safe_stem
+from engine.plans.playbook import Catalog, cell, environment, render
+from engine.plans.playbook_check import check_playbooks
+from engine.rules.loader import load_rulebook
 from tests.conftest import REPO
 
 PLAYBOOKS = REPO / "playbooks"
@@ -65,7 +65,7 @@ def test_template_errors_are_ours_with_template_and_line(playbooks: Path, bank_r
 ])
 def test_errors_in_an_included_partial_name_the_partial_and_its_line(playbooks: Path, bank_rules: Path,
                                                                       partial: str, expected: str) -> None:
-    # Includes are compiled to one joined string (engine.playbook.FlatIncludes); the error still
+    # Includes are compiled to one joined string (engine.plans.playbook.FlatIncludes); the error still
     # points into the partial, and `loop` (read without the sandbox's per-access check) is no way out.
     body = ("{% for a in plan.actions %}\n{{ loop.__class__.__mro__ }}\n{% endfor %}\n" if partial == "actions.md.j2"
             else "x\n{{ s.no_such_thing }}\n")
@@ -155,7 +155,7 @@ def test_long_ids_are_bounded_and_collisions_get_stable_suffixes() -> None:
     assert again.take("a/b", 3) == taken[1]
 
 
-# Flat templates are compiled with the message texts in place (engine.flat_templates._FoldMessages): each
+# Flat templates are compiled with the message texts in place (engine.plans.flat_templates._FoldMessages): each
 # catalog gets its own texts, and a template that gives `msg` another value reads that value.
 FOLDED_CATALOGS = [({"title": "Plan & <co>", "channels": {"visit": "Visit"}}, "Plan & <co>", "Visit"),
                    ({"title": "方案", "channels": {"visit": "上门拜访"}}, "方案", "上门拜访")]

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from engine.loader import load_rulebook
+from engine.rules.loader import load_rulebook
 from tests.conftest import REPO
 
 SAMPLES = REPO / "data" / "samples" / "customers.csv"

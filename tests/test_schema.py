@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from engine.bundled import bundled_dir
-from engine.loader import rule_files
-from engine.spec import json_schema
+from engine.rules.loader import rule_files
+from engine.rules.spec import json_schema
 from tests.conftest import BANK, REPO
 
 SCHEMA = json.loads((REPO / "docs" / "kece-rules.schema.json").read_text(encoding="utf-8"))

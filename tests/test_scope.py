@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from engine.analysis import analyse
-from engine.batch import evaluate_file
+from engine.analysis.examples import run_examples
+from engine.analysis.regions import analyse
 from engine.errors import RuleLoadError
-from engine.examples import run_examples
-from engine.loader import load_rulebook, load_scheme_text
+from engine.evaluation.batch import evaluate_file
+from engine.rules.loader import load_rulebook, load_scheme_text
 from tests.conftest import BANK
 
 runner = CliRunner()

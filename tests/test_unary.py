@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import Location
-from engine.literals import parse_date
-from engine.unary import UnaryTestError, parse_test
-from engine.yamlnodes import Raw
+from engine.rules.literals import parse_date
+from engine.rules.unary import UnaryTestError, parse_test
+from engine.rules.yamlnodes import Raw
 
 HERE = Location("t.yaml", 1, 1)
 

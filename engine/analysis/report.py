@@ -1,0 +1,188 @@
+"""`kece report`: one self-contained HTML page about a customer file's segmentation — per scheme
+the distribution over rules (an SVG bar chart and the numbers), a cross-tab of two schemes as a
+heatmap, unmatched customers, conflicts and customers a scheme does not apply to, rules no
+customer hit, and the rejects by reason.
+
+Charts are drawn with matplotlib into inline SVG whose text stays text (svg.fonttype none), so the
+reader's browser renders Chinese labels with its own fonts and the page needs no network."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers; must precede pyplot
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
+from markupsafe import Markup  # noqa: E402
+
+from engine.backends.vectorized import OUT_OF_SCOPE, SchemeColumns  # noqa: E402
+from engine.errors import Say, UsageError  # noqa: E402
+from engine.evaluation.batch import CHUNK_ROWS, SchemeSummary, empty_summary, evaluate_chunks  # noqa: E402
+from engine.evaluation.evaluate import display_label  # noqa: E402
+from engine.io.tables import atomic_write  # noqa: E402
+from engine.messages import t  # noqa: E402
+from engine.rules.model import Rulebook, Scheme  # noqa: E402
+
+plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 11})
+TEMPLATES = Path(__file__).parent / "templates"
+NOT_APPLICABLE = "!out_of_scope"  # a cross-tab key of its own: out of scope is not unmatched ("")
+
+
+@dataclass
+class ReportData:
+    input: Path
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_rejected: int = 0
+    summaries: list[SchemeSummary] = field(default_factory=list)
+    skipped: dict[str, list[str]] = field(default_factory=dict)
+    cross: tuple[Scheme, Scheme] | None = None
+    crosstab: pd.DataFrame | None = None
+    reasons: Counter = field(default_factory=Counter)
+
+
+def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | None = None,
+            cross: tuple[str, str] | None = None, encoding: str | None = None, sheet: str | None = None,
+            lang: str = "zh", chunk_rows: int = CHUNK_ROWS, domain: str | None = None) -> ReportData:
+    """Evaluate the file chunk by chunk, keeping only counts (flat memory for any file size)."""
+    run = evaluate_chunks(rulebook, input_path, schemes=schemes, lang=lang, encoding=encoding, sheet=sheet,
+                          chunk_rows=chunk_rows, domain=domain)
+    by_id = {scheme.id: scheme for scheme in run.schemes}
+    data = ReportData(input_path, skipped=run.skipped)
+    if cross:
+        missing = [c for c in cross if c not in by_id]
+        if missing:
+            raise UsageError(Say(f"--cross names {', '.join(missing)}, which this file does not evaluate; "
+                                 f"it evaluates {', '.join(by_id)}",
+                                 f"--cross 中的 {'、'.join(missing)} 没有在这个文件上计算;可用:{'、'.join(by_id)}"))
+        data.cross = (by_id[cross[0]], by_id[cross[1]])
+    summaries = {scheme.id: empty_summary(scheme) for scheme in run.schemes}
+    tables = []
+    for chunk in run.chunks:
+        for col in chunk.columns.values():
+            summaries[col.scheme.id].add(col)
+        if data.cross:
+            a, b = data.cross
+            tables.append(pd.crosstab(_cross_keys(chunk.columns[a.id], a.id), _cross_keys(chunk.columns[b.id], b.id)))
+        for reasons in chunk.rejects["reason"]:
+            data.reasons.update(str(reasons).split("; "))
+        data.rows_in += chunk.rows_in
+        data.rows_out += len(chunk.prepared)
+        data.rows_rejected += len(chunk.rejects)
+    data.summaries = list(summaries.values())
+    if data.cross:
+        a, b = data.cross
+        total = pd.concat(tables).groupby(level=0).sum() if tables else pd.DataFrame()
+        order_a, order_b = _outcome_order(a), _outcome_order(b)
+        table = total.reindex(index=order_a, columns=order_b, fill_value=0).fillna(0).astype(int)
+        # "no match", "conflict" and "not applicable" rows and columns only when someone is in them
+        extra = ("", "!conflict", NOT_APPLICABLE)
+        keep_rows = [k for k in table.index if k not in extra or table.loc[k].sum()]
+        keep_columns = [k for k in table.columns if k not in extra or table[k].sum()]
+        data.crosstab = table.loc[keep_rows, keep_columns]
+    return data
+
+
+def _outcome_order(scheme: Scheme) -> list[str]:
+    ids = [b.id for b in scheme.bands] if scheme.hit_policy == "score" else list(scheme.rule_ids)
+    return [*ids, "", "!conflict", NOT_APPLICABLE]
+
+
+def _cross_keys(col: SchemeColumns, name: str) -> pd.Series:
+    keys = np.where(col.winner == OUT_OF_SCOPE, NOT_APPLICABLE, col.display)
+    return pd.Series(keys, dtype=object, name=name)
+
+
+def _outcome_name(scheme: Scheme, key: str, lang: str) -> str:
+    if key == NOT_APPLICABLE:
+        return t(lang, "not_applicable")
+    return display_label(scheme, key, lang) if key else t(lang, "unmatched")
+
+
+def _svg(figure) -> Markup:
+    buffer = io.StringIO()
+    with warnings.catch_warnings():
+        # Text stays text in the SVG and the browser draws it; matplotlib's own fonts lacking CJK
+        # glyphs only makes its layout estimate, which it warns about once per glyph.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    text = buffer.getvalue()
+    return Markup(text[text.index("<svg"):])  # drop the XML prologue: the SVG sits inside HTML
+
+
+def bar_chart(summary: SchemeSummary, lang: str) -> Markup:
+    scheme = summary.scheme
+    names = [f"{key} · {scheme.outcome_label(key, lang)}" for key in summary.counts]
+    values = list(summary.counts.values())
+    if summary.unmatched:
+        names.append(t(lang, "unmatched"))
+        values.append(summary.unmatched)
+    if summary.conflicts:
+        names.append(t(lang, "conflict"))
+        values.append(summary.conflicts)
+    if summary.out_of_scope:
+        names.append(t(lang, "not_applicable"))
+        values.append(summary.out_of_scope)
+    figure, axes = plt.subplots(figsize=(7, 0.45 * len(names) + 0.8))
+    positions = np.arange(len(names))[::-1]
+    axes.barh(positions, values, color="#3b6ea8")
+    axes.set_yticks(positions, names)
+    for y, value in zip(positions, values, strict=True):
+        axes.annotate(f"{value:,}", (value, y), xytext=(4, 0), textcoords="offset points", va="center")
+    axes.set_xlabel(t(lang, "customers"))
+    axes.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
+
+
+def heatmap(data: ReportData, lang: str) -> Markup:
+    a, b = data.cross
+    table = data.crosstab
+
+    def name(scheme: Scheme, key: str) -> str:
+        return _outcome_name(scheme, key, lang)
+
+    figure, axes = plt.subplots(figsize=(1.2 * len(table.columns) + 2.5, 0.55 * len(table.index) + 1.5))
+    axes.imshow(table.to_numpy(), cmap="Blues", aspect="auto")
+    axes.set_xticks(range(len(table.columns)), [name(b, k) for k in table.columns], rotation=30, ha="right")
+    axes.set_yticks(range(len(table.index)), [name(a, k) for k in table.index])
+    axes.set_xlabel(b.title.get(lang))
+    axes.set_ylabel(a.title.get(lang))
+    peak = table.to_numpy().max() or 1
+    for (i, j), value in np.ndenumerate(table.to_numpy()):
+        axes.text(j, i, f"{value:,}", ha="center", va="center", color="white" if value > peak / 2 else "black")
+    return _svg(figure)
+
+
+def render(data: ReportData, lang: str = "zh") -> str:
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    template = environment.get_template("report.html")
+    schemes = []
+    for summary in data.summaries:
+        scheme = summary.scheme
+        schemes.append({
+            "scheme": scheme, "summary": summary, "chart": bar_chart(summary, lang),
+            "rows": [(key, scheme.outcome_label(key, lang), count) for key, count in summary.counts.items()],
+            "never": [key for key, count in summary.counts.items() if count == 0],
+        })
+    cross = None
+    if data.cross:
+        a, b = data.cross
+        cross = {"a": a, "b": b, "chart": heatmap(data, lang), "table": data.crosstab,
+                 "label": lambda scheme, key: _outcome_name(scheme, key, lang)}
+    return template.render(data=data, schemes=schemes, cross=cross, lang=lang, t=lambda key, **v: t(lang, key, **v),
+                           reasons=data.reasons.most_common())
+
+
+def write_report(data: ReportData, path: Path, lang: str = "zh") -> None:
+    html = render(data, lang)
+    atomic_write(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))

@@ -1,0 +1,196 @@
+"""What each command prints: tables and lines built from the engine's result types. Results go to
+stdout, messages and problems to stderr; ids and paths are never cut short."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.markup import escape
+from rich.table import Table
+
+from engine.analysis.examples import ExampleFailure
+from engine.analysis.explain import CustomerExplanation, render_text, to_json
+from engine.analysis.regions import Analysis, Finding, finding_message, region_text
+from engine.console.streams import err, out
+from engine.evaluation.batch import BatchRun
+from engine.evaluation.evaluate import CustomerEvaluation, display_label
+from engine.features.derive import CalibrateRun, DeriveRun
+from engine.messages import t
+from engine.rules.literals import format_value
+from engine.rules.loader import display_path
+from engine.rules.model import Rulebook
+
+
+def show_rulebook(rulebook: Rulebook, lang: str) -> None:
+    """`kece check`'s table: one row per scheme."""
+    table = Table(t(lang, "scheme"), t(lang, "title"), t(lang, "hit_policy"), t(lang, "rules"),
+                  t(lang, "inputs"), t(lang, "examples"), t(lang, "file"))
+    for column in (table.columns[0], table.columns[-1]):
+        column.overflow = "fold"  # ids and paths are to be copied, never cut short
+    for scheme in rulebook.schemes:
+        table.add_row(scheme.id, scheme.title.get(lang), scheme.hit_policy, str(len(scheme.rules)),
+                      str(len(scheme.inputs)), str(len(scheme.examples)), scheme.path)
+    out.print(table)
+
+
+def show_example_failures(failures: Sequence[ExampleFailure], lang: str, heading: bool = True) -> None:
+    if failures and heading:
+        err.print(f"[bold red]{t(lang, 'examples_failed', count=len(failures))}[/]")
+    for failure in failures:
+        err.print(f"{failure.location} {failure.describe(lang)}", markup=False, soft_wrap=True)
+
+
+def show_example_table(rows: Sequence[tuple[str, str, int, int]], lang: str) -> None:
+    """`kece test`'s table: (scheme, file, examples, failed examples) per pack."""
+    table = Table(t(lang, "scheme"), t(lang, "file"), t(lang, "examples"), t(lang, "passed"), t(lang, "failed"))
+    for scheme_id, path, examples, failed in rows:
+        table.add_row(scheme_id, path, str(examples), str(examples - failed), str(failed))
+    out.print(table)
+
+
+def show_analyses(analyses: Sequence[Analysis], lang: str) -> int:
+    """Every finding of check's exact analysis; returns how many are errors."""
+    findings = [finding for analysis in analyses for finding in analysis.findings]
+    for analysis in analyses:
+        if analysis.sampled:
+            err.print(t(lang, "sampled", scheme=analysis.scheme.id, cells=analysis.cells), markup=False)
+    for finding in findings:
+        show_finding(finding, lang)
+    errors = sum(f.severity == "error" for f in findings)
+    if findings:
+        out.print(t(lang, "findings_summary", errors=errors, warnings=len(findings) - errors))
+    return errors
+
+
+def show_finding(finding: Finding, lang: str) -> None:
+    console = err if finding.severity == "error" else out
+    where = ", ".join(f"{loc}" for loc in finding.locations)
+    colour = "red" if finding.severity == "error" else "yellow"
+    console.print(f"{escape(where)} [bold {colour}]{t(lang, finding.severity)}[/] {escape(f'[{finding.scheme_id}]')} "
+                  f"{escape(finding_message(finding, lang))}", soft_wrap=True)
+    for region in finding.regions:
+        console.print(f"    {t(lang, 'finding.region')}: {region_text(region, lang)}", markup=False, soft_wrap=True)
+    if finding.more_regions:
+        console.print(f"    {t(lang, 'finding.more', count=finding.more_regions)}", markup=False)
+    if finding.customer_text:
+        console.print(f"    {t(lang, 'finding.example')} {finding.customer_text}", markup=False, soft_wrap=True)
+
+
+def show_playbook_problems(rulebook: Rulebook, lang: str) -> int:
+    """`kece check` compiles the playbook templates too; returns how many problems it printed."""
+    from engine.plans.playbook import default_playbooks_dir
+    from engine.plans.playbook_check import check_playbooks
+
+    folder = default_playbooks_dir()
+    problems = check_playbooks(folder, rulebook)
+    if problems:
+        heading = t(lang, "playbook_problems", count=len(problems), path=display_path(folder))
+        err.print(f"[bold red]{escape(heading)}[/]")
+        for problem in problems:
+            err.print(problem.render(lang), markup=False, soft_wrap=True)
+    return len(problems)
+
+
+def show_customer(evaluation: CustomerEvaluation, lang: str) -> None:
+    for scheme_id, columns in evaluation.skipped.items():
+        err.print(t(lang, "skipped_customer", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+    table = Table(t(lang, "scheme"), t(lang, "result"), t(lang, "label"), t(lang, "matched_rules"))
+    for scheme_id, result in evaluation.results.items():
+        label = display_label(evaluation.schemes[scheme_id], result.display, lang)
+        if result.status == "unmatched":
+            label = t(lang, "unmatched")
+        elif result.status == "out_of_scope":
+            label = t(lang, "not_applicable")
+        display = result.display
+        if result.score is not None:
+            display = f"{display} ({t(lang, 'score')} {format_value('number', result.score)})"
+        table.add_row(scheme_id, display, label, ", ".join(result.matched))
+    out.print(table)
+
+
+def show_skipped(skipped: dict[str, list[str]], lang: str) -> None:
+    """Each skipped scheme with the columns it lacks; a file about other customers skips many, so
+    beyond a few they share one line (e.g. transactions-derived customers against the bank packs)."""
+    if len(skipped) > 3:
+        err.print(t(lang, "skipped_many", count=len(skipped), schemes=", ".join(skipped)), markup=False,
+                  soft_wrap=True)
+        return
+    for scheme_id, columns in skipped.items():
+        err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+
+
+def show_run(run: BatchRun, lang: str) -> None:
+    if run.encoding and run.encoding != "utf-8-sig":
+        err.print(t(lang, "read_encoding", encoding=run.encoding.upper()), markup=False)
+    show_skipped(run.skipped, lang)
+    for summary in run.summaries:
+        scheme = summary.scheme
+        table = Table(t(lang, "rule"), t(lang, "label"), t(lang, "customers"), t(lang, "share"),
+                      title=t(lang, "summary_title", scheme=scheme.id, title=scheme.title.get(lang)),
+                      caption=t(lang, "applied", applied=summary.applied, total=summary.total))
+        applied = max(summary.applied, 1)  # shares of the customers the scheme applies to
+        for outcome_id, count in summary.counts.items():
+            table.add_row(outcome_id, scheme.outcome_label(outcome_id, lang), f"{count:,}", f"{count / applied:.1%}")
+        for key, count in (("unmatched", summary.unmatched), ("conflict", summary.conflicts),
+                           ("not_applicable", summary.out_of_scope)):
+            if count or key == "unmatched" or (key == "not_applicable" and scheme.scope.limited):
+                table.add_row("", t(lang, key), f"{count:,}", f"{count / applied:.1%}" if key != "not_applicable"
+                              else "—")
+        out.print(table)
+    out.print(t(lang, "wrote_rows", rows_in=run.rows_in, rows_out=run.rows_out, rejected=run.rows_rejected))
+    show_written(lang, run.output, run.rejects_path)
+
+
+def show_written(lang: str, *paths: Path) -> None:
+    for path in paths:
+        out.print(t(lang, "wrote", path=display_path(path)), markup=False)
+
+
+def show_explanation(explained: CustomerExplanation, lang: str, as_json: bool) -> None:
+    """`kece explain`: per scheme every rule and test, or the same as JSON for machines."""
+    if as_json:
+        items = [to_json(e, lang) for e in explained.explanations]
+        items += [{"scheme": sid, "status": "out_of_scope", "reason": why.get(lang)}
+                  for sid, why in explained.not_applicable.items()]
+        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+        return
+    for scheme_id, columns in explained.skipped.items():
+        err.print(t(lang, "skipped_customer", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+    for scheme_id, why in explained.not_applicable.items():
+        out.print(t(lang, "not_applicable_customer", scheme=scheme_id, reason=why.get(lang)), markup=False,
+                  soft_wrap=True)
+    for explanation in explained.explanations:
+        for line in render_text(explanation, lang):
+            out.print(line, markup=False, soft_wrap=True)
+        out.print()
+
+
+def show_derive(run: DeriveRun, calibration: Path | None, lang: str) -> None:
+    out.print(t(lang, "as_of_given" if run.as_of_given else "as_of_last", date=run.as_of), markup=False)
+    out.print(t(lang, "tx_rows", rows_in=run.rows_in, used=run.rows_used, rejected=run.rows_rejected,
+                customers=run.customers), markup=False)
+    if run.calibration_fitted:
+        out.print(t(lang, "calibration_fitted", id=run.calibration.id), markup=False)
+    else:
+        out.print(t(lang, "calibration_used", id=run.calibration.id, path=display_path(calibration)), markup=False)
+    show_written(lang, run.output, run.rejects_path)
+
+
+def show_calibration(run: CalibrateRun, lang: str) -> None:
+    found = run.calibration
+    if run.from_transactions:
+        out.print(t(lang, "as_of_given" if run.as_of_given else "as_of_last", date=found.as_of), markup=False)
+    else:
+        out.print(t(lang, "calibrated_from_customers", skipped=run.skipped), markup=False)
+    out.print(t(lang, "calibrated_on", id=found.id, customers=found.customers, as_of=found.as_of or t(lang, "no_as_of"),
+                sha=found.content_sha256[:16]), markup=False)
+    table = Table(t(lang, "feature"), t(lang, "cut_points"))
+    for name, cuts in (("recency_days", found.rfm.recency_days), ("frequency", found.rfm.frequency),
+                       ("monetary_total", found.rfm.monetary_total),
+                       ("pyramid_tier", found.pyramid.monetary_total)):
+        table.add_row(name, ", ".join(format_value("number", c) for c in cuts))
+    out.print(table)
+    show_written(lang, run.output)

@@ -1,0 +1,202 @@
+"""Evaluating a whole customer file: read in chunks, type, evaluate, write results and rejects as
+they come, so memory stays flat however large the file; summaries add up over the chunks."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from engine.backends.scope import domain_column, rows_domains
+from engine.backends.vectorized import CONFLICTED, OUT_OF_SCOPE, UNMATCHED, SchemeColumns
+from engine.evaluation.evaluate import Backend, alias_schemes, choose_schemes, display_label, evaluate_prepared
+from engine.io.coerce import Prepared, empty_rejects, prepare
+from engine.io.tables import ChunkWriter, apply_aliases, check_output_suffix, guess_id_column, iter_table
+from engine.rules.model import Rulebook, Scheme
+
+CHUNK_ROWS = 250_000
+
+
+class FeatureHook(Protocol):
+    """Adds derived features to each chunk (engine.features.derive.CalibratedFeatures); `label` names it."""
+
+    label: str
+
+    def apply(self, table: pd.DataFrame) -> pd.DataFrame: ...
+Progress = Callable[[int], None]  # called with the rows read so far
+
+
+@dataclass
+class SchemeSummary:
+    scheme: Scheme
+    counts: dict[str, int]  # outcome id -> customers, in rule (or band) order, zeros included
+    unmatched: int = 0
+    conflicts: int = 0
+    out_of_scope: int = 0  # customers the scheme does not apply to: neither a segment nor unmatched
+    total: int = 0  # customers evaluated
+
+    @property
+    def applied(self) -> int:
+        """Customers in the scheme's scope."""
+        return self.total - self.out_of_scope
+
+    def add(self, col: SchemeColumns) -> None:
+        scheme = col.scheme
+        if scheme.hit_policy == "collect":
+            per_rule = col.rule_masks.sum(axis=1)
+            found = {rule.id: int(per_rule[rule.index]) for rule in scheme.rules}
+        else:
+            outcomes = scheme.bands if scheme.hit_policy == "score" else scheme.rules
+            hits = np.bincount(col.winner[col.winner >= 0], minlength=len(outcomes))
+            found = {item.id: int(hits[item.index]) for item in outcomes}
+        for key, count in found.items():
+            self.counts[key] += count
+        self.unmatched += int((col.winner == UNMATCHED).sum())
+        self.conflicts += int((col.winner == CONFLICTED).sum())
+        self.out_of_scope += int((col.winner == OUT_OF_SCOPE).sum())
+        self.total += len(col)
+
+
+def empty_summary(scheme: Scheme) -> SchemeSummary:
+    outcomes = scheme.bands if scheme.hit_policy == "score" else scheme.rules
+    return SchemeSummary(scheme, {item.id: 0 for item in outcomes})
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    input: Path
+    output: Path
+    rejects_path: Path
+    rows_in: int
+    rows_out: int
+    rows_rejected: int
+    summaries: list[SchemeSummary]
+    skipped: dict[str, list[str]]
+    backend: Backend
+    encoding: str | None = None
+    chunks: int = 1
+
+
+@dataclass
+class EvaluatedChunk:
+    """One chunk of a file, evaluated: typed rows, results per scheme and the rows that were rejected."""
+
+    prepared: Prepared
+    columns: dict[str, SchemeColumns]
+    rejects: pd.DataFrame
+    rows_in: int
+    table: pd.DataFrame  # the chunk as read (aliases applied, features added): names and other columns
+
+
+@dataclass
+class FileEvaluation:
+    """What is known from a file's header once its first chunk is read; `chunks` yields the rest."""
+
+    schemes: list[Scheme]
+    skipped: dict[str, list[str]]
+    id_name: str | None
+    encoding: str | None
+    chunks: Iterator[EvaluatedChunk]
+    domain_column: str | None = None  # the column naming each customer's domain, if any
+
+
+def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | None = None,
+                    backend: Backend = "vectorized", id_column: str | None = None, lang: str = "zh",
+                    encoding: str | None = None, sheet: str | None = None,
+                    chunk_rows: int = CHUNK_ROWS, domain: str | None = None,
+                    enrich: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> FileEvaluation:
+    """Read, type and evaluate a customer file chunk by chunk; the header decides once which
+    schemes apply (`domain`: only schemes for it, and those without one) and which column holds ids."""
+    used_encoding, chunks = iter_table(input_path, encoding, sheet, lang, chunk_rows)
+    aliased = alias_schemes(rulebook, schemes)
+    first = next(chunks)
+    # `enrich` adds derived columns (calibrated features) before the schemes are chosen.
+    enrich = enrich or (lambda table: table)
+    header = enrich(apply_aliases(first.table, aliased))
+    id_name = guess_id_column(header, id_column)
+    usable, skipped = choose_schemes(rulebook, schemes, list(header.columns), domain=domain)
+
+    def evaluated() -> Iterator[EvaluatedChunk]:
+        nonlocal header
+        for number, chunk in enumerate(itertools.chain([first], chunks)):
+            if number == 0:
+                table, header = header, None  # read once, and not kept for the whole run
+            else:
+                table = enrich(apply_aliases(chunk.table, aliased))
+            prepared = prepare(table, usable, id_name, lang)
+            bad = pd.concat([chunk.unreadable, prepared.rejects], ignore_index=True) if len(chunk.unreadable) \
+                else prepared.rejects
+            domains = rows_domains(table, prepared.rows)
+            yield EvaluatedChunk(prepared, evaluate_prepared(prepared, usable, backend, domains),
+                                 bad.sort_values("row", kind="stable"), len(table) + len(chunk.unreadable), table)
+
+    domain_name = domain_column(header.columns)
+    return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated(), domain_name)
+
+
+def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,
+                  schemes: Sequence[str] | None = None, backend: Backend = "vectorized",
+                  id_column: str | None = None, rejects: Path | None = None, lang: str = "zh",
+                  encoding: str | None = None, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS,
+                  progress: Progress | None = None, domain: str | None = None,
+                  features: FeatureHook | None = None) -> BatchRun:
+    """Evaluate every row of a customer file (CSV, Excel, Parquet, JSON Lines); rows that cannot
+    be read go to the rejects file, written like the output (.csv, .xlsx or .parquet)."""
+    output = output or Path("kece-out") / f"{input_path.stem}.evaluated.csv"
+    rejects = rejects or output.with_name(f"{output.stem}.rejects{output.suffix}")
+    for path in (output, rejects):
+        check_output_suffix(path)  # before the work, not after it
+    run = evaluate_chunks(rulebook, input_path, schemes=schemes, backend=backend, id_column=id_column, lang=lang,
+                          encoding=encoding, sheet=sheet, chunk_rows=chunk_rows, domain=domain,
+                          enrich=features.apply if features else None)
+    summaries = {scheme.id: empty_summary(scheme) for scheme in run.schemes}
+    id_name = run.id_name or "row"
+    results, rejected = ChunkWriter(output), ChunkWriter(rejects)
+    rows_in = rows_out = rows_rejected = count = 0
+    try:
+        for chunk in run.chunks:
+            out = results_table(chunk.prepared, chunk.columns, id_name, lang)
+            if features is not None:  # which calibration gave the calibrated features
+                out["calibration"] = features.label
+            results.write(out)
+            rejected.write(chunk.rejects)
+            for col in chunk.columns.values():
+                summaries[col.scheme.id].add(col)
+            rows_in += chunk.rows_in
+            rows_out += len(out)
+            rows_rejected += len(chunk.rejects)
+            count += 1
+            if progress:
+                progress(rows_in)
+    except BaseException:
+        results.abandon()
+        rejected.abandon()
+        raise
+    results.close(pd.DataFrame(columns=_result_columns(run.schemes, id_name)))
+    rejected.close(empty_rejects())
+    return BatchRun(input_path, output, rejects, rows_in, rows_out, rows_rejected, list(summaries.values()),
+                    run.skipped, backend, run.encoding, count)
+
+
+def _result_columns(schemes: list[Scheme], id_name: str) -> list[str]:
+    columns = [id_name]
+    for scheme in schemes:
+        columns += [scheme.id, f"{scheme.id}.label"] + ([f"{scheme.id}.score"] if scheme.hit_policy == "score" else [])
+    return columns
+
+
+def results_table(prepared: Prepared, columns: dict[str, SchemeColumns], id_name: str, lang: str) -> pd.DataFrame:
+    data: dict[str, object] = {id_name: prepared.ids.to_numpy()}
+    for scheme_id, col in columns.items():
+        display = pd.Series(col.display, dtype=object)
+        data[scheme_id] = display.to_numpy()
+        labels = {value: display_label(col.scheme, value, lang) for value in display.unique()}
+        data[f"{scheme_id}.label"] = display.map(labels).to_numpy()
+        if col.score is not None:
+            data[f"{scheme_id}.score"] = col.score
+    return pd.DataFrame(data)

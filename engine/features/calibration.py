@@ -1,0 +1,249 @@
+"""Calibration: the cut-points that turn a customer's figures into population-relative features.
+
+`kece calibrate` fits them once (RFM quantiles, the value pyramid's spend thresholds) and stores
+them with the parameters they go with; applying a calibration to a later table or to one customer
+uses only what is stored, so a customer's score does not depend on who else is in the file.
+
+Ties: a value equal to a cut-point falls in the lower bin (bins are right-closed, (c[i-1], c[i]],
+as `pandas.qcut` makes them); for recency the lower bin is the better score. Equal cut-points
+(heavily tied data, e.g. half the customers bought once) leave the bins between them empty: those
+scores are skipped, never split at random. A pyramid customer whose spend equals a band's
+threshold joins the better band, so ties can make a band slightly larger than its share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from engine.errors import InputFileError, Location, Problem, RuleLoadError, Say
+from engine.features.featureset import DwyerSpec, ParametersSpec
+from engine.io.tables import atomic_write
+from engine.rules.spec import SpecReader
+from engine.rules.yamlnodes import compose_text
+
+KIND = "kece-calibration"
+DAYS_PER_YEAR = 365
+
+
+@dataclass(frozen=True)
+class RfmCuts:
+    bins: int
+    recency_days: tuple[float, ...]
+    frequency: tuple[float, ...]
+    monetary_total: tuple[float, ...]
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class PyramidCuts:
+    shares: tuple[int, ...]
+    monetary_total: tuple[float, ...]  # thresholds, best band first: spend >= monetary_total[0] is band 1
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class StoredParameters:
+    churn_after_days: int
+    clv: DwyerSpec
+    location: Location = field(default=Location(""), compare=False)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A calibration file, as written by `kece calibrate`."""
+
+    kind: str
+    id: str
+    input: str
+    content_sha256: str
+    as_of: str | None
+    customers: int
+    rfm: RfmCuts
+    pyramid: PyramidCuts
+    parameters: StoredParameters
+    transactions: int | None = None
+    location: Location = field(default=Location(""), compare=False)
+
+
+def quantile_cuts(values: np.ndarray, bins: int) -> tuple[float, ...]:
+    """The bins - 1 inner quantiles (linear interpolation, as pandas.qcut takes them)."""
+    if not len(values):
+        return tuple(0.0 for _ in range(bins - 1))
+    return tuple(float(q) for q in np.quantile(values, [i / bins for i in range(1, bins)]))
+
+
+def pyramid_cuts(monetary: np.ndarray, shares: tuple[int, ...]) -> tuple[float, ...]:
+    """Spend thresholds by rank: band k's threshold is the spend of the last customer inside the
+    top ceil(n × (s1 + … + sk) / 100), counting customers from the highest spend."""
+    ranked = np.sort(monetary)[::-1]
+    n = len(ranked)
+    cuts = []
+    cumulative = 0
+    for share in shares[:-1]:
+        cumulative += share
+        top = -(-n * cumulative // 100)  # ceil in integers: no float error at exact shares
+        cuts.append(float(ranked[min(max(top, 1), n) - 1]) if n else 0.0)
+    return tuple(cuts)
+
+
+def fit(recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray, params: ParametersSpec, *,
+        input_name: str, content_sha256: str, as_of: str | None, transactions: int | None) -> Calibration:
+    def finite(values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        return values[np.isfinite(values)]
+
+    bins = params.rfm_bins
+    rfm = RfmCuts(bins, quantile_cuts(finite(recency), bins), quantile_cuts(finite(frequency), bins),
+                  quantile_cuts(finite(monetary), bins))
+    pyramid = PyramidCuts(tuple(params.pyramid_shares), pyramid_cuts(finite(monetary), params.pyramid_shares))
+    stored = StoredParameters(params.churn_after_days, DwyerSpec(params.clv.margin_rate, params.clv.retention_rate,
+                                                                 params.clv.discount_rate, params.clv.horizon_years))
+    calibration = Calibration(KIND, "", input_name, content_sha256, as_of, len(finite(monetary)), rfm, pyramid, stored,
+                              transactions)
+    return Calibration(**{**_fields(calibration), "id": calibration_id(calibration)})
+
+
+def _fields(calibration: Calibration) -> dict:
+    return {name: getattr(calibration, name) for name in Calibration.__dataclass_fields__ if name != "location"}
+
+
+def calibration_id(calibration: Calibration) -> str:
+    """A short hash of everything a score depends on (the cut-points, parameters, data and as-of date)."""
+    payload = to_dict(calibration)
+    payload.pop("id")
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+# ---- applying ----------------------------------------------------------------------------------
+
+def score_higher_better(values: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
+    """1 + the number of cut-points strictly below the value; NaN stays NaN."""
+    scores = np.searchsorted(np.asarray(cuts), values, side="left") + 1.0
+    return np.where(np.isnan(values), np.nan, scores)
+
+
+def score_lower_better(values: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
+    return np.where(np.isnan(values), np.nan, len(cuts) + 2 - score_higher_better(values, cuts))
+
+
+def pyramid_tier(monetary: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
+    """Band 1 at or above the first threshold, …, the last band below every threshold."""
+    reached = (monetary[:, None] >= np.asarray(cuts)[None, :]).sum(axis=1)
+    return np.where(np.isnan(monetary), np.nan, len(cuts) + 1 - reached)
+
+
+def clv_factor(params: DwyerSpec) -> float:
+    """Σ_{t=0}^{T-1} r^t / (1 + d)^t: this year's margin counts in full (t = 0)."""
+    ratio = params.retention_rate / (1 + params.discount_rate)
+    return float(sum(ratio**t for t in range(params.horizon_years)))
+
+
+def yearly_margin(monetary: np.ndarray, tenure_days: np.ndarray, margin_rate: float) -> np.ndarray:
+    """Spend per year of tenure times the margin rate; less than a year (or unknown tenure) counts
+    as one year, so a first-week customer's spend is not multiplied by 52."""
+    years = np.maximum(np.nan_to_num(tenure_days, nan=DAYS_PER_YEAR), DAYS_PER_YEAR) / DAYS_PER_YEAR
+    return monetary / years * margin_rate
+
+
+def dwyer_clv(monetary: np.ndarray, tenure_days: np.ndarray, churned: np.ndarray, params: DwyerSpec) -> np.ndarray:
+    """Dwyer's lost-for-good CLV; a churned customer is lost for good: 0."""
+    value = yearly_margin(monetary, tenure_days, params.margin_rate) * clv_factor(params)
+    return np.where(churned, 0.0, value)
+
+
+def apply(calibration: Calibration, recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray,
+          tenure_days: np.ndarray, churned: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Calibrated features by computation id; `churned` defaults to recency > churn_after_days."""
+    if churned is None:
+        churned = np.nan_to_num(recency, nan=0) > calibration.parameters.churn_after_days
+    rfm = calibration.rfm
+    return {
+        "rfm_recency_score": score_lower_better(recency, rfm.recency_days),
+        "rfm_frequency_score": score_higher_better(frequency, rfm.frequency),
+        "rfm_monetary_score": score_higher_better(monetary, rfm.monetary_total),
+        "pyramid_tier": pyramid_tier(monetary, calibration.pyramid.monetary_total),
+        "dwyer_clv": np.round(dwyer_clv(monetary, tenure_days, churned, calibration.parameters.clv), 2),
+    }
+
+
+# ---- the file ----------------------------------------------------------------------------------
+
+def to_dict(calibration: Calibration) -> dict:
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if k not in ("location", "source")}
+        if isinstance(value, (tuple, list)):
+            return [clean(v) for v in value]
+        return value
+
+    return clean({k: v for k, v in asdict(calibration).items()})
+
+
+HEADER = """\
+# kece calibration: cut-points fitted by `kece calibrate`; kece derive/evaluate --calibration apply them.
+# kece 校准文件:由 kece calibrate 拟合的分割点;kece derive/evaluate --calibration 使用它们。
+# Values equal to a cut-point fall in the lower bin (docs/features.md). 等于分割点的值归入较低的区间。
+"""
+
+
+def save(calibration: Calibration, path: Path) -> None:
+    text = HEADER + yaml.safe_dump(to_dict(calibration), sort_keys=False, allow_unicode=True, width=120,
+                                  default_flow_style=None)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def load(path: Path, display: str | None = None) -> Calibration:
+    shown = display or str(path)
+    if not path.is_file():
+        raise InputFileError(Say(f"no such calibration file: {shown} (make one with kece calibrate)",
+                                 f"找不到校准文件:{shown}(请用 kece calibrate 生成)"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleLoadError([Problem(Location(shown), "", Say(f"cannot read the calibration file: {exc}",
+                                                              f"无法读取校准文件:{exc}"))]) from None
+    node, problems = compose_text(text, shown)
+    if node is None:
+        raise RuleLoadError(problems)
+    reader = SpecReader(shown)
+    calibration = reader.read(Calibration, node)
+    problems = list(reader.problems)
+    if calibration is not None:
+        problems += _check(calibration)
+    if problems:
+        raise RuleLoadError(problems)
+    return calibration
+
+
+def _check(cal: Calibration) -> list[Problem]:
+    problems = []
+    if cal.kind != KIND:
+        problems.append(Problem(cal.location, "kind", Say(f"not a calibration file (kind: {cal.kind})",
+                                                          f"不是校准文件(kind: {cal.kind})"),
+                                Say("make one with kece calibrate", "请用 kece calibrate 生成")))
+    for name in ("recency_days", "frequency", "monetary_total"):
+        cuts = getattr(cal.rfm, name)
+        if len(cuts) != cal.rfm.bins - 1 or list(cuts) != sorted(cuts):
+            problems.append(Problem(cal.rfm.location, f"rfm.{name}",
+                                    Say(f"needs {cal.rfm.bins - 1} cut-points in ascending order",
+                                        f"需要 {cal.rfm.bins - 1} 个从小到大的分割点")))
+    cuts = cal.pyramid.monetary_total
+    if len(cuts) != len(cal.pyramid.shares) - 1 or list(cuts) != sorted(cuts, reverse=True):
+        problems.append(Problem(cal.pyramid.location, "pyramid.monetary_total",
+                                Say(f"needs {len(cal.pyramid.shares) - 1} thresholds, highest first",
+                                    f"需要 {len(cal.pyramid.shares) - 1} 个从大到小的阈值")))
+    return problems
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

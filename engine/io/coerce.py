@@ -1,0 +1,236 @@
+"""Turn customer data as written (text cells, JSON values) into typed columns, rejecting what
+does not fit. One path serves files and single customers, so both read a value the same way.
+
+Typed columns: number, integer and date are float64 (NaN = missing; dates in days since
+1970-01-01); boolean, enum and string are pandas categoricals (NaN = missing).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import Say
+from engine.rules.literals import (
+    EPOCH,
+    FALSE_WORDS,
+    MAX_INTEGER,
+    TRUE_WORDS,
+    TYPE_NAMES,
+    LiteralError,
+    exported_number,
+    format_value,
+    parse_date,
+)
+from engine.rules.model import Input, Scheme, Value
+
+REJECT_COLUMNS = ["row", "id", "column", "value", "reason"]
+
+
+def empty_rejects() -> pd.DataFrame:
+    """No rejects, with the types a rejects table has (row numbers are whole numbers)."""
+    return pd.DataFrame({"row": pd.Series(dtype="int64"),
+                         **{name: pd.Series(dtype=object) for name in REJECT_COLUMNS[1:]}})
+
+
+def column_key(decl: Input) -> tuple:
+    return (decl.name, decl.type, decl.values, decl.min, decl.max, decl.required)
+
+
+def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Series, pd.Series]:
+    """(typed column, reason per row in `lang`, or '' where the value was read)."""
+    text = text.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    kind = decl.type
+    if kind in ("number", "integer"):
+        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+        numbers = numbers.where(np.isfinite(numbers))
+        # Exported forms (1,234, ¥500, 12.5%, 500万, full-width digits) take the slower path.
+        other = ~empty & numbers.isna()
+        if other.any():
+            parsed = [exported_number(cell) for cell in text[other]]
+            numbers.loc[other] = np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
+        bad = ~empty & numbers.isna()
+        if kind == "integer":
+            fractional = numbers.notna() & ((numbers % 1 != 0) | (numbers.abs() >= MAX_INTEGER))
+            bad |= fractional
+            numbers = numbers.mask(fractional)
+        typed = numbers
+    elif kind == "date":
+        typed = _days(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"))
+        # Other forms (2024/6/3, 2024年6月3日, 20240603, a midnight time) take the slower path.
+        other = typed.isna() & ~empty
+        if other.any():
+            days = [parse_date(cell) for cell in text[other]]
+            typed.loc[other] = np.array([np.nan if isinstance(d, LiteralError) else d for d in days], dtype=np.float64)
+        bad = ~empty & typed.isna()
+    elif kind == "boolean":
+        lowered = text.str.normalize("NFKC").str.lower()
+        typed_bool = pd.Series(pd.NA, index=text.index, dtype="boolean")
+        typed_bool[lowered.isin(TRUE_WORDS).fillna(False).astype(bool)] = True
+        typed_bool[lowered.isin(FALSE_WORDS).fillna(False).astype(bool)] = False
+        bad = ~empty & typed_bool.isna()
+        typed = pd.Series(pd.Categorical(typed_bool.astype(object).where(typed_bool.notna(), None),
+                                         categories=[False, True]), index=text.index)
+    elif kind == "enum":
+        values = list(decl.values or ())
+        text = text.str.normalize("NFKC")
+        synonyms = label_synonyms(decl)
+        if synonyms:  # a Chinese sheet may hold 优秀 where the pack's value is excellent
+            text = text.replace(synonyms)
+        bad = ~empty & ~text.isin(values).fillna(False).astype(bool)
+        typed = pd.Series(pd.Categorical(text.where(~empty & ~bad, None).astype(object), categories=values),
+                          index=text.index)
+    else:
+        typed = pd.Series(pd.Categorical(text.where(~empty, None).astype(object)), index=text.index)
+        bad = pd.Series(False, index=text.index)
+    bad = bad.fillna(False).astype(bool)
+    huge = pd.Series(False, index=text.index)
+    if kind == "integer":  # a whole number, but beyond what a float64 column holds exactly
+        huge = (~empty & ~text.isna()) & bad & pd.to_numeric(text, errors="coerce").abs().ge(MAX_INTEGER).fillna(False)
+    reasons = pd.Series("", index=text.index, dtype=object)
+    expected = TYPE_NAMES[kind]
+    reasons[bad] = Say(f"not {expected.en}", f"不是{expected.zh}").get(lang)
+    reasons[huge.astype(bool)] = Say("too large (at most 2^53 - 1)", "太大(最大为 2^53 - 1)").get(lang)
+    if decl.required:
+        reasons[empty.fillna(True).astype(bool).to_numpy()] = Say("empty, but a value is required",
+                                                                  "为空,但这一项必填").get(lang)
+    if kind in ("number", "integer", "date"):
+        for bound, outside, word in ((decl.min, typed < (decl.min if decl.min is not None else 0), "below"),
+                                     (decl.max, typed > (decl.max if decl.max is not None else 0), "above")):
+            if bound is None:
+                continue
+            outside = outside.fillna(False).astype(bool) & ~bad
+            shown = format_value(kind, bound)
+            reasons[outside] = (Say(f"below the minimum {shown}", f"小于最小值 {shown}") if word == "below"
+                                else Say(f"above the maximum {shown}", f"大于最大值 {shown}")).get(lang)
+            typed = typed.mask(outside)
+    return typed, reasons
+
+
+def label_synonyms(decl: Input) -> dict[str, str]:
+    """An enum's display labels (zh and en) that may stand for its values in a file; a label that is
+    another value's id, or that two values share, stays ambiguous and is not read."""
+    ids = set(decl.values or ())
+    found: dict[str, set[str]] = {}
+    for value, label in decl.labels.items():
+        for text in {unicodedata.normalize("NFKC", label.zh).strip(), unicodedata.normalize("NFKC", label.en).strip()}:
+            if text and text not in ids:
+                found.setdefault(text, set()).add(value)
+    return {text: next(iter(values)) for text, values in found.items() if len(values) == 1}
+
+
+def _days(stamps: pd.Series) -> pd.Series:
+    return ((stamps - pd.Timestamp(EPOCH)) // pd.Timedelta(days=1)).astype("float64")
+
+
+@dataclass
+class Prepared:
+    """Typed input columns of the rows that were read, plus the rows that were not."""
+
+    ids: pd.Series
+    rows: np.ndarray
+    columns: dict[tuple, pd.Series] = field(default_factory=dict)
+    rejects: pd.DataFrame = field(default_factory=empty_rejects)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def frame(self, scheme: Scheme) -> dict[str, pd.Series]:
+        """The scheme's typed input columns by input name (a dict: no DataFrame copy)."""
+        return {name: self.columns[column_key(decl)] for name, decl in scheme.inputs.items()}
+
+    def records(self, scheme: Scheme) -> list[dict[str, Value]]:
+        """Row-wise typed values (missing values left out), for the durable and reference paths."""
+        return list(self.iter_records(scheme))
+
+    def iter_records(self, scheme: Scheme) -> Iterator[dict[str, Value]]:
+        """`records`, one row at a time: a caller that uses each record once (plans) keeps none of
+        them alive, so they die young instead of filling the garbage collector's oldest generation."""
+        columns = []
+        for name, column in self.frame(scheme).items():
+            convert = _python_value(scheme.inputs[name])
+            columns.append((name, [None if value is None or (isinstance(value, float) and math.isnan(value))
+                                   else convert(value) for value in column.tolist()]))
+        for row in range(len(self)):
+            yield {name: values[row] for name, values in columns if values[row] is not None}
+
+
+def _python_value(decl: Input):
+    if decl.type in ("integer", "date"):
+        return int
+    if decl.type == "number":
+        return float
+    if decl.type == "boolean":
+        return bool
+    return str
+
+
+def prepare(table: pd.DataFrame, schemes: Iterable[Scheme], id_column: str | None, lang: str = "zh") -> Prepared:
+    """Type every input column the schemes need; rows with unreadable values become rejects.
+
+    `table`'s index is taken as the rows' numbers (as `read_table` sets it), for the rejects file
+    and as ids when there is no id column.
+    """
+    row_numbers = table.index.to_numpy()
+    table = table.reset_index(drop=True)
+    ids = (table[id_column].astype("string").fillna("").astype(object) if id_column
+           else pd.Series([str(n) for n in row_numbers], dtype=object))
+    typed: dict[tuple, pd.Series] = {}
+    problems: list[pd.DataFrame] = []
+    for scheme in schemes:
+        for name, decl in scheme.inputs.items():
+            key = column_key(decl)
+            if key in typed:
+                continue
+            # A key absent from a customer record is a missing value; files are checked for
+            # their columns before they get here.
+            cells = table[name] if name in table else pd.Series([None] * len(table), dtype=object)
+            column, reasons = coerce_column(cells, decl, lang)
+            typed[key] = column
+            bad = reasons != ""
+            if bad.any():
+                problems.append(pd.DataFrame({
+                    "row": row_numbers[bad.to_numpy()], "id": ids[bad].to_numpy(), "column": name,
+                    "value": cells[bad].astype(object).to_numpy(), "reason": reasons[bad].to_numpy()}))
+    if problems:
+        rejects = (pd.concat(problems, ignore_index=True)
+                   .groupby(["row", "id"], sort=True, as_index=False)
+                   .agg({"column": "; ".join, "value": lambda v: "; ".join(map(str, v)), "reason": "; ".join}))
+        keep = ~np.isin(row_numbers, rejects["row"].to_numpy())
+    else:
+        rejects = empty_rejects()
+        keep = np.ones(len(table), dtype=bool)
+    kept = {key: column[keep].reset_index(drop=True) for key, column in typed.items()}
+    return Prepared(ids[keep].reset_index(drop=True), row_numbers[keep], kept, rejects[REJECT_COLUMNS])
+
+
+def table_from_records(records: list[Mapping[str, object]]) -> pd.DataFrame:
+    """Customer mappings (as from JSON) as a table of text cells, written the way a file would be;
+    numbered from 1."""
+    columns: dict[str, list[object]] = {}
+    for index, record in enumerate(records):
+        for key in record:
+            columns.setdefault(key, [None] * len(records))
+        for key, value in record.items():
+            columns[key][index] = _cell_text(value)
+    index = pd.RangeIndex(1, len(records) + 1)
+    return pd.DataFrame({k: pd.Series(v, dtype=object, index=index) for k, v in columns.items()}, index=index)
+
+
+def _cell_text(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

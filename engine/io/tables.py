@@ -1,0 +1,313 @@
+"""Reading customer files and writing results: the file-format edge of the batch path.
+
+Every reader returns cells as text ('' for empty), so that typing is ours (engine.io.coerce), not a
+reader's guess, and every format reads a value the same way.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engine.errors import InputFileError, Say
+from engine.io.coerce import REJECT_COLUMNS, empty_rejects
+from engine.rules.model import Scheme
+
+# Spreadsheet row numbers: the header is row 1, so the first customer is row 2.
+FIRST_ROW = 2
+ID_COLUMN_GUESSES = ("id", "customer_id", "客户编号", "客户ID", "客户id")
+READ_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".jsonl", ".ndjson")
+WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet")
+# Tried in order when no --encoding is given: Chinese Excel and CRM exports are often GB18030
+# (a superset of GBK and GB2312), which UTF-8 rejects.
+ENCODINGS = ("utf-8-sig", "gb18030")
+BLOCK = 1 << 24
+
+
+@dataclass
+class InputTable:
+    """A customer file as text cells; the index holds each row's spreadsheet row number."""
+
+    table: pd.DataFrame
+    encoding: str | None = None
+    # Rows the reader itself could not read (a broken JSON line), in the rejects file's columns.
+    unreadable: pd.DataFrame = field(default_factory=empty_rejects)
+
+
+def iter_table(path: Path, encoding: str | None = None, sheet: str | None = None, lang: str = "zh",
+               chunk_rows: int = 250_000) -> tuple[str | None, Iterator[InputTable]]:
+    """(encoding, chunks): a CSV, Excel, Parquet or JSON Lines file in pieces of at most `chunk_rows`
+    rows, so a file larger than memory is read in flat memory (CSV and Parquet stream; Excel and JSON
+    Lines come whole). Each chunk's index holds spreadsheet row numbers; blank rows are not customers
+    and are dropped, but keep their numbers, so later rows are reported where a spreadsheet shows them."""
+    if not path.is_file():
+        raise InputFileError(Say(f"no such file: {path}", f"找不到文件:{path}"))
+    suffix = path.suffix.lower()
+    if suffix not in READ_SUFFIXES:
+        known = ", ".join(READ_SUFFIXES)
+        raise InputFileError(Say(f"{path}: cannot read '{suffix}' files; kece reads {known}",
+                                 f"{path}:无法读取 {suffix} 文件;kece 可读取 {known}"))
+    if suffix in (".csv", ".txt"):
+        used = detect_encoding(path, encoding)
+        return used, _csv_chunks(path, used, chunk_rows)
+    if suffix == ".parquet":
+        return None, _parquet_chunks(path, chunk_rows)
+    if suffix in (".jsonl", ".ndjson"):
+        whole = _read_jsonl(path, encoding, lang)
+    else:
+        whole = InputTable(_read_excel(path, sheet))
+        whole.table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(whole.table))
+    whole.table = _without_blank_rows(whole.table)
+    return whole.encoding, iter([whole])
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise InputFileError(Say(f"{path}: the header names a column more than once: {', '.join(duplicated)}; "
+                                 "rename one of them", f"{path}:表头中有重名的列:{'、'.join(duplicated)};请改名"))
+
+
+def detect_encoding(path: Path, encoding: str | None) -> str:
+    """The encoding a text file decodes with, checked over the whole file in blocks (flat memory)."""
+    for candidate in (encoding,) if encoding else ENCODINGS:
+        try:
+            decoder = codecs.getincrementaldecoder(candidate)()
+        except LookupError:
+            raise InputFileError(Say(f"unknown encoding '{encoding}'", f"未知的编码“{encoding}”")) from None
+        position = 0
+        try:
+            with path.open("rb") as handle:
+                while block := handle.read(BLOCK):
+                    decoder.decode(block)
+                    position += len(block)
+                decoder.decode(b"", final=True)
+            return candidate
+        except UnicodeDecodeError as exc:
+            failure = position + exc.start
+    tried = encoding or " / ".join(ENCODINGS)
+    raise InputFileError(Say(f"{path}: cannot be read as {tried} (byte {failure}); give --encoding",
+                             f"{path}:无法按 {tried} 读取(第 {failure} 字节);请用 --encoding 指定编码"))
+
+
+def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[InputTable]:
+    with path.open(encoding=encoding, newline="") as handle:
+        header = next(csv.reader(handle), [])
+    _check_header(path, header)
+    with path.open(encoding=encoding, newline="") as handle:
+        try:
+            reader = pd.read_csv(handle, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                                 chunksize=chunk_rows)
+            start = FIRST_ROW
+            for chunk in reader:
+                chunk.index = pd.RangeIndex(start, start + len(chunk))
+                start += len(chunk)
+                yield InputTable(_without_blank_rows(chunk), encoding)
+            if start == FIRST_ROW:  # a header and no rows: still one (empty) chunk to decide on
+                yield InputTable(pd.DataFrame(columns=header, dtype=str), encoding)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputFileError(Say(f"{path}: cannot read it as CSV: {exc}",
+                                     f"{path}:无法按 CSV 读取:{exc}")) from None
+
+
+def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[InputTable]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises its own error types for broken files
+        raise InputFileError(Say(f"{path}: cannot read it as Parquet: {exc}", f"{path}:无法按 Parquet 读取:{exc}")) \
+            from None
+    _check_header(path, list(parquet.schema_arrow.names))
+    start = FIRST_ROW
+    for batch in parquet.iter_batches(batch_size=chunk_rows):
+        chunk = batch.to_pandas().astype(object).map(cell_text)
+        chunk.index = pd.RangeIndex(start, start + len(chunk))
+        start += len(chunk)
+        yield InputTable(_without_blank_rows(chunk))
+    if start == FIRST_ROW:
+        yield InputTable(pd.DataFrame(columns=list(parquet.schema_arrow.names), dtype=str))
+
+
+def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
+    if len(table.columns) <= 1:
+        return table
+    return table[~(table == "").all(axis=1)]
+
+
+def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    try:
+        raw = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object, engine="openpyxl")
+    except ValueError as exc:  # an unknown sheet name
+        raise InputFileError(Say(f"{path}: {exc}", f"{path}:{exc}(请用 --sheet 指定工作表名)")) from None
+    except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
+        raise InputFileError(Say(f"{path}: cannot read it as an Excel workbook: {exc}",
+                                 f"{path}:无法按 Excel 工作簿读取:{exc}")) from None
+    if raw.empty:
+        return pd.DataFrame()
+    header = [cell_text(h) for h in raw.iloc[0]]
+    _check_header(path, header)
+    body = raw.iloc[1:].map(cell_text)
+    body.columns = header
+    return body.reset_index(drop=True)
+
+
+def _read_jsonl(path: Path, encoding: str | None, lang: str) -> InputTable:
+    used = detect_encoding(path, encoding)
+    text = path.read_text(encoding=used)
+    records, unreadable, numbers = [], [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError
+        except ValueError:
+            reason = Say("not a JSON object", "不是 JSON 对象").get(lang)
+            unreadable.append({"row": number, "id": "", "column": "", "value": line[:200], "reason": reason})
+            continue
+        records.append({key: cell_text(value) for key, value in record.items()})
+        numbers.append(number)
+    table = pd.DataFrame.from_records(records).fillna("") if records else pd.DataFrame()
+    # JSON Lines has no header row: a customer's row number is its line number.
+    table.index = pd.Index(numbers, dtype="int64")
+    return InputTable(table, used, pd.DataFrame(unreadable, columns=REJECT_COLUMNS) if unreadable else empty_rejects())
+
+
+def cell_text(value: object) -> str:
+    """A typed cell (Excel, Parquet, JSON) as the text a CSV would hold."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.datetime):  # pandas Timestamps too
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def apply_aliases(table: pd.DataFrame, schemes: Iterable[Scheme]) -> pd.DataFrame:
+    """Rename columns named by an input's alias (`资产规模` for `assets`) to the input's name.
+
+    Two columns that would both give one input are an error naming them: kece will not guess.
+    """
+    renames: dict[str, str] = {}
+    for scheme in schemes:
+        for name, decl in scheme.inputs.items():
+            present = [c for c in (name, *decl.aliases) if c in table.columns]
+            if len(present) > 1:
+                raise InputFileError(Say(f"columns {', '.join(present)} would all give input '{name}'; keep one",
+                                         f"列 {'、'.join(present)} 都对应输入“{name}”;请只保留一列"))
+            if present and present[0] != name:
+                if renames.get(present[0], name) != name:
+                    raise InputFileError(Say(f"column '{present[0]}' is an alias of both '{renames[present[0]]}' "
+                                             f"and '{name}'", f"列“{present[0]}”同时是“{renames[present[0]]}”和"
+                                             f"“{name}”的别名"))
+                renames[present[0]] = name
+    return table.rename(columns=renames) if renames else table
+
+
+def guess_id_column(table: pd.DataFrame, requested: str | None) -> str | None:
+    if requested:
+        if requested not in table.columns:
+            columns = list(map(str, table.columns))
+            raise InputFileError(Say(f"no column '{requested}' for --id-column; the file has: {', '.join(columns)}",
+                                     f"文件中没有 --id-column 指定的列“{requested}”;文件中的列:{'、'.join(columns)}"))
+        return requested
+    return next((c for c in ID_COLUMN_GUESSES if c in table.columns), None)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder and rename it into place, so a crash
+    or a full disk never leaves a half-written file where a complete one is expected."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        _publish(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    # mkstemp makes the file private (0600); give it the permissions a plain open() would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
+def check_output_suffix(path: Path) -> None:
+    if path.suffix.lower() not in WRITE_SUFFIXES:
+        known = ", ".join(WRITE_SUFFIXES)
+        raise InputFileError(Say(f"{path}: cannot write '{path.suffix}' files; kece writes {known}",
+                                 f"{path}:无法写出 {path.suffix} 文件;kece 可写出 {known}"))
+
+
+class ChunkWriter:
+    """Writes a table chunk by chunk and puts the file in place only when every chunk is written:
+    CSV and Parquet stream to a temporary file; Excel (at most ~1M rows anyway) is written at the end."""
+
+    def __init__(self, path: Path) -> None:
+        check_output_suffix(path)
+        self.path = path
+        self.suffix = path.suffix.lower()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        self.tmp = Path(name)
+        self.pending: list[pd.DataFrame] = []
+        self.parquet: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, table: pd.DataFrame) -> None:
+        if self.suffix == ".csv":
+            table.to_csv(self.tmp, mode="a" if self.rows else "w", header=not self.rows, index=False,
+                         encoding="utf-8-sig" if not self.rows else "utf-8")
+        elif self.suffix == ".parquet":
+            if self.parquet is None:
+                # Text columns are strings even when a first chunk holds only empty values.
+                schema = pa.schema([(str(name), pa.float64() if pd.api.types.is_float_dtype(dtype)
+                                     else pa.int64() if pd.api.types.is_integer_dtype(dtype) else pa.string())
+                                    for name, dtype in table.dtypes.items()])
+                self.parquet = pq.ParquetWriter(self.tmp, schema)
+            batch = pa.Table.from_pandas(table, preserve_index=False)
+            self.parquet.write_table(batch.cast(self.parquet.schema))
+        else:
+            self.pending.append(table)
+        self.rows += len(table)
+
+    def close(self, empty: pd.DataFrame) -> None:
+        """Finish the file; `empty` gives the columns when no chunk had rows."""
+        if self.rows == 0 and self.suffix != ".xlsx":
+            self.write(empty)
+        if self.parquet is not None:
+            self.parquet.close()
+        if self.suffix == ".xlsx":
+            whole = pd.concat(self.pending, ignore_index=True) if self.pending else empty
+            whole.to_excel(self.tmp, index=False, engine="openpyxl")
+        _publish(self.tmp, self.path)
+
+    def abandon(self) -> None:
+        if self.parquet is not None:
+            self.parquet.close()
+        self.tmp.unlink(missing_ok=True)

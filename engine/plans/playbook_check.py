@@ -1,0 +1,83 @@
+"""`kece check` for playbooks: every template compiles, and every variable a template reads is one a
+plan provides: a plan variable, a message of both catalogs, an input or a scheme of the rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta, nodes
+
+from engine.errors import KeceError, Problem, Say
+from engine.messages import LANGS
+from engine.plans.playbook import TemplateLocation, environment, load_catalog
+from engine.rules.model import Rulebook
+
+# The names a template is rendered with: plan templates get plan and msg (partials also s, the
+# section being shown); index templates get entries, as_of and msg.
+TOP_LEVEL = frozenset({"plan", "msg", "s", "entries", "as_of"})
+REQUIRED = ("plan.md.j2", "plan.html.j2", "index.md.j2", "index.html.j2")
+
+
+def check_playbooks(folder: Path, rulebook: Rulebook) -> list[Problem]:
+    problems: list[Problem] = []
+    catalogs = []
+    for lang in LANGS:
+        try:
+            catalogs.append(load_catalog(folder, lang))
+        except KeceError as exc:
+            problems.append(Problem(exc.location or TemplateLocation(str(folder)), "", exc.message))
+    if len(catalogs) == len(LANGS):
+        for catalog, other in ((catalogs[0], catalogs[1]), (catalogs[1], catalogs[0])):
+            for key in sorted(set(other.messages) - set(catalog.messages)):
+                problems.append(Problem(TemplateLocation(str(catalog.path)), key, Say(
+                    f"the message is missing here but present in {other.path.name}",
+                    f"此处缺少该消息,而 {other.path.name} 中有")))
+    messages = set.intersection(*(set(c.messages) for c in catalogs)) if catalogs else set()
+    for name in REQUIRED:
+        if not (folder / name).is_file():
+            problems.append(Problem(TemplateLocation(str(folder / name)), "",
+                                    Say("the template is missing", "缺少该模板")))
+    env = environment(folder, "md", "zh")
+    inputs = {name for scheme in rulebook.schemes for name in scheme.inputs}
+    for path in sorted(folder.rglob("*.j2")):
+        name = path.relative_to(folder).as_posix()
+        override = name.startswith("schemes/") and path.name.split(".")[0]
+        if override and override not in rulebook.by_id:
+            problems.append(Problem(TemplateLocation(str(path)), "", Say(
+                f"overrides scheme '{override}', which the rules do not define",
+                f"覆盖的方案“{override}”在规则中不存在")))
+        try:
+            tree = env.parse(path.read_text(encoding="utf-8"), name)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(Problem(TemplateLocation(str(path), exc.lineno or 0), "", Say(
+                f"template syntax error: {exc.message}", f"模板语法错误:{exc.message}")))
+            continue
+        problems += _unknown_variables(path, tree, messages if catalogs else None, inputs, set(rulebook.by_id))
+    return problems
+
+
+def _unknown_variables(path: Path, tree: nodes.Template, messages: set[str] | None, inputs: set[str],
+                       schemes: set[str]) -> list[Problem]:
+    found: list[Problem] = []
+    undeclared = meta.find_undeclared_variables(tree) - TOP_LEVEL
+    for node in tree.find_all(nodes.Name):
+        if node.ctx == "load" and node.name in undeclared:
+            undeclared.discard(node.name)  # once per name
+            found.append(Problem(TemplateLocation(str(path), node.lineno), node.name, Say(
+                "no plan provides this variable (docs/playbooks.md lists them)",
+                "行动方案中没有这个变量(可用变量见 docs/playbooks.md)")))
+    for node in tree.find_all(nodes.Getattr):
+        parent = node.node
+        if isinstance(parent, nodes.Name) and parent.name == "msg" and messages is not None \
+                and node.attr not in messages:
+            found.append(Problem(TemplateLocation(str(path), node.lineno), f"msg.{node.attr}", Say(
+                "no such message in playbooks/messages/zh.yaml and en.yaml",
+                "playbooks/messages/zh.yaml 和 en.yaml 中没有这条消息")))
+        elif isinstance(parent, nodes.Getattr) and parent.attr == "values" and node.attr not in inputs:
+            found.append(Problem(TemplateLocation(str(path), node.lineno), f"values.{node.attr}", Say(
+                "no scheme has this input", "没有方案提供这个输入")))
+        elif isinstance(parent, nodes.Getattr) and parent.attr == "schemes" and node.attr not in schemes:
+            found.append(Problem(TemplateLocation(str(path), node.lineno), f"schemes.{node.attr}", Say(
+                "the rules define no such scheme", "规则中没有这个方案")))
+    return found

@@ -1,0 +1,258 @@
+"""The actions of `kece plan --all` as tasks to import elsewhere: `tasks.csv` and `tasks.ics`.
+
+- tasks.csv: one row per action due within the horizon, for a CRM's task import or a spreadsheet.
+  UTF-8 with BOM (Excel shows Chinese); the first columns are customer_id, action, intent, due
+  (ISO date), channel, owner, priority, schemes (`|`-joined); cells that a spreadsheet would run as
+  a formula start with a quote.
+- tasks.ics: the same tasks as iCalendar (RFC 5545) to-dos (VTODO) for calendar and task apps.
+  Each task's UID comes from its customer and action, so importing next month's file updates the
+  tasks already imported instead of adding them twice.
+
+中文:`tasks.csv` 供 CRM 或 Excel 导入任务(带 BOM 的 UTF-8,以 = + - @ 开头的单元格前加单引号,
+防止公式注入);`tasks.ics` 是同一批任务的 iCalendar 待办,供日历/任务应用导入;同一客户的同一行动
+UID 不变,下月再导入会更新而不会重复。
+
+Both files are written as the plans are, a chunk of customers at a time, and appear only once complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, TextIO
+
+from icalendar import Calendar, Todo, vCategory, vDDDTypes, vInt, vText
+
+INTENTS = ("grow", "retain", "win_back", "nurture", "service", "collect_data", "risk_control", "stop_contact")
+CHANNELS = ("visit", "phone", "wechat", "email", "sms", "event", "gift", "meeting", "other")
+CSV_COLUMNS = ("customer_id", "action", "intent", "due", "channel", "owner", "priority", "schemes",
+               "customer_name", "action_id", "channel_label", "owner_label", "why")
+CSV_NAME, ICS_NAME = "tasks.csv", "tasks.ics"
+PRODID = "-//kece//客策 tasks//ZH"
+# iCalendar's PRIORITY: 1 is the highest, 9 the lowest (0 would mean "undefined").
+LOWEST_PRIORITY = 9
+# Formula triggers in Excel, LibreOffice and Google Sheets (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_ACTION = vText("NEEDS-ACTION")
+_FOOTER = b"END:VCALENDAR\r\n"
+
+# The words of tasks.ics's descriptions. Channel and owner labels arrive on the task, from the playbook
+# catalog; intents are new with the task exports and have no catalog entry yet.
+_WORDS: dict[str, dict[str, str]] = {
+    "zh": {"channel": "渠道", "owner": "负责人", "intent": "意图", "schemes": "方案", "why": "依据",
+           "colon": ":", "list": "、", "calendar": "客策任务(截至 {date})"},
+    "en": {"channel": "Channel", "owner": "Owner", "intent": "Intent", "schemes": "Schemes", "why": "Why",
+           "colon": ": ", "list": ", ", "calendar": "kece tasks (as of {date})"},
+}
+_INTENT_LABELS: dict[str, dict[str, str]] = {
+    "zh": {"grow": "提升", "retain": "维系", "win_back": "挽回", "nurture": "培育", "service": "服务",
+           "collect_data": "补充资料", "risk_control": "风险控制", "stop_contact": "停止联系"},
+    "en": {"grow": "Grow", "retain": "Retain", "win_back": "Win back", "nurture": "Nurture", "service": "Service",
+           "collect_data": "Collect data", "risk_control": "Risk control", "stop_contact": "Stop contact"},
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One action of one customer's plan, due on a day."""
+
+    customer_id: str
+    customer_name: str
+    action_id: str  # stable across runs, e.g. bank_tier.A.visit_monthly
+    action: str  # in the plan's language
+    intent: str  # one of INTENTS
+    due: dt.date
+    channel: str | None  # one of CHANNELS
+    channel_label: str
+    owner: str | None  # a role id, e.g. relationship_manager
+    owner_label: str
+    priority: float  # higher = more important
+    schemes: tuple[str, ...]  # the schemes that recommend it
+    why: str  # one line, in the plan's language
+
+    def __post_init__(self) -> None:
+        # A CRM or calendar would file an unknown intent or channel under a category nobody filters on.
+        if self.intent not in INTENTS:
+            raise ValueError(f"task {self.action_id!r}: unknown intent {self.intent!r} (one of {', '.join(INTENTS)})")
+        if self.channel is not None and self.channel not in CHANNELS:
+            raise ValueError(f"task {self.action_id!r}: unknown channel {self.channel!r} "
+                             f"(one of {', '.join(CHANNELS)})")
+
+
+def in_horizon(tasks: Iterable[Task], as_of: dt.date, horizon_days: int) -> list[Task]:
+    """The tasks due on or before as_of + horizon_days, in the order given."""
+    if horizon_days < 0:
+        raise ValueError(f"horizon_days must be 0 or more, not {horizon_days}")
+    last = as_of + dt.timedelta(days=horizon_days)
+    return [task for task in tasks if task.due <= last]
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell a spreadsheet shows as text, never runs as a formula: OWASP's advice for CSV
+    injection, a leading quote before =, +, -, @, tab or carriage return."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def task_uid(customer_id: str, action_id: str) -> str:
+    """The task's iCalendar UID: the same customer and action give the same UID in every run."""
+    # JSON keeps the pair unambiguous: ("a|b", "c") and ("a", "b|c") must not share a UID.
+    key = json.dumps([customer_id, action_id], ensure_ascii=False).encode("utf-8")
+    return f"{hashlib.sha1(key).hexdigest()}@kece"
+
+
+def priority_ranks(tasks: Sequence[Task]) -> list[int]:
+    """iCalendar PRIORITY per task, from its rank among its customer's tasks: the most important is 1,
+    the next 2, ..., 9 from the ninth on; equal priorities share a rank."""
+    by_customer: dict[str, list[float]] = {}
+    for task in tasks:
+        by_customer.setdefault(task.customer_id, []).append(task.priority)
+    return [min(1 + sum(other > task.priority for other in by_customer[task.customer_id]), LOWEST_PRIORITY)
+            for task in tasks]
+
+
+class TaskFiles:
+    """Writes tasks.csv and tasks.ics in `folder`, a batch of customers at a time:
+
+        with TaskFiles(out_dir, "zh", as_of, 90) as files:
+            for chunk in chunks:
+                files.add(tasks_of(chunk))
+
+    Only tasks due within `horizon_days` of `as_of` are written. Give each customer's tasks in one
+    `add` (PRIORITY ranks a customer's tasks among themselves). Both files appear when the block ends
+    without an exception; with one, neither is left behind, complete or not."""
+
+    def __init__(self, folder: Path, lang: str, as_of: dt.date, horizon_days: int) -> None:
+        if lang not in _WORDS:
+            raise ValueError(f"no words for language {lang!r} (one of {', '.join(_WORDS)})")
+        if horizon_days < 0:
+            raise ValueError(f"horizon_days must be 0 or more, not {horizon_days}")
+        self.folder, self.lang, self.as_of, self.horizon_days = folder, lang, as_of, horizon_days
+        self._words, self._intents = _WORDS[lang], _INTENT_LABELS[lang]
+        # DTSTAMP from the plan's date, not the clock: the same run gives the same file, and next
+        # month's file is newer than this month's for a calendar comparing them.
+        self._stamp = vDDDTypes(dt.datetime.combine(as_of, dt.time(), tzinfo=dt.UTC))
+        self._written = 0
+        self._csv: TextIO | None = None
+        self._ics: BinaryIO | None = None
+        self._csv_tmp: Path | None = None
+        self._ics_tmp: Path | None = None
+
+    @property
+    def csv_path(self) -> Path:
+        return self.folder / CSV_NAME
+
+    @property
+    def ics_path(self) -> Path:
+        return self.folder / ICS_NAME
+
+    @property
+    def written(self) -> int:
+        """Tasks written so far (those within the horizon)."""
+        return self._written
+
+    def __enter__(self) -> TaskFiles:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._csv_tmp, csv_fd = _temporary(self.csv_path)
+            self._csv = open(csv_fd, "w", encoding="utf-8-sig", newline="")  # closed in __exit__
+            csv.writer(self._csv).writerow(CSV_COLUMNS)
+            self._ics_tmp, ics_fd = _temporary(self.ics_path)
+            self._ics = open(ics_fd, "wb")  # closed in __exit__
+            self._ics.write(self._calendar_header())
+        except BaseException:
+            self._discard()
+            raise
+        return self
+
+    def add(self, tasks: Iterable[Task]) -> None:
+        """Write the tasks within the horizon (whole customers: see the class)."""
+        if self._csv is None or self._ics is None:
+            raise RuntimeError("TaskFiles.add outside its `with` block")
+        chosen = in_horizon(tasks, self.as_of, self.horizon_days)
+        rows = csv.writer(self._csv)
+        for task, rank in zip(chosen, priority_ranks(chosen), strict=True):
+            rows.writerow(self._csv_row(task))
+            self._ics.write(self._todo(task, rank).to_ical())
+        self._written += len(chosen)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if kind is not None:
+            self._discard()
+            return
+        try:
+            assert self._csv is not None and self._ics is not None and self._csv_tmp and self._ics_tmp
+            self._ics.write(_FOOTER)
+            self._csv.close()
+            self._ics.close()
+            os.replace(self._csv_tmp, self.csv_path)
+            os.replace(self._ics_tmp, self.ics_path)
+        except BaseException:
+            self._discard()
+            raise
+
+    def _discard(self) -> None:
+        for stream in (self._csv, self._ics):
+            if stream is not None:
+                stream.close()
+        for tmp in (self._csv_tmp, self._ics_tmp):
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+
+    def _csv_row(self, task: Task) -> list[str]:
+        texts = {"customer_id": task.customer_id, "action": task.action, "intent": task.intent,
+                 "channel": task.channel or "", "owner": task.owner or "", "schemes": "|".join(task.schemes),
+                 "customer_name": task.customer_name, "action_id": task.action_id,
+                 "channel_label": task.channel_label, "owner_label": task.owner_label, "why": task.why}
+        cells = {name: spreadsheet_safe(text) for name, text in texts.items()}
+        cells["due"], cells["priority"] = task.due.isoformat(), f"{task.priority:.2f}"
+        return [cells[name] for name in CSV_COLUMNS]
+
+    def _calendar_header(self) -> bytes:
+        calendar = Calendar()
+        calendar.add("prodid", PRODID)
+        calendar.add("version", "2.0")
+        # Outlook wants a METHOD to import a file; PUBLISH is a plain list of items, no invitation.
+        calendar.add("method", "PUBLISH")
+        calendar.add("x-wr-calname", self._words["calendar"].format(date=self.as_of.isoformat()))
+        # The library writes the calendar's properties; its END line is written after the last task.
+        whole = calendar.to_ical()
+        assert whole.endswith(_FOOTER), whole
+        return whole[: -len(_FOOTER)]
+
+    def _todo(self, task: Task, rank: int) -> Todo:
+        # Typed values set directly rather than through Todo.add, which looks up each value's type
+        # and re-encodes it: half the cost of a task, and --all writes millions.
+        todo = Todo()
+        todo["UID"] = vText(task_uid(task.customer_id, task.action_id))
+        todo["DTSTAMP"] = self._stamp
+        todo["SUMMARY"] = vText(f"{task.customer_name or task.customer_id}{self._words['colon']}{task.action}")
+        todo["DUE"] = vDDDTypes(task.due)
+        todo["STATUS"] = _NEEDS_ACTION
+        todo["PRIORITY"] = vInt(rank)
+        todo["CATEGORIES"] = vCategory([task.intent])
+        todo["DESCRIPTION"] = vText(self._description(task))
+        return todo
+
+    def _description(self, task: Task) -> str:
+        words, colon = self._words, self._words["colon"]
+        lines = [f"{words['channel']}{colon}{task.channel_label or task.channel}" if task.channel else "",
+                 f"{words['owner']}{colon}{task.owner_label or task.owner}" if task.owner else "",
+                 f"{words['intent']}{colon}{self._intents[task.intent]}",
+                 f"{words['schemes']}{colon}{words['list'].join(task.schemes)}" if task.schemes else "",
+                 f"{words['why']}{colon}{task.why}" if task.why else ""]
+        return "\n".join(line for line in lines if line)
+
+
+def _temporary(path: Path) -> tuple[Path, int]:
+    """A new file beside `path` under a hidden name, created with the permissions a plain open() gives."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

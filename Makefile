@@ -52,6 +52,8 @@ bench-large: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/kece schema -o docs/kece-rules.schema.json
+	$(BIN)/kece schema --kind policy -o docs/kece-policy.schema.json
+	$(BIN)/kece schema --kind actions -o docs/kece-actions.schema.json
 
 clean:
 	rm -rf $(VENV) kece-out .pytest_cache .hypothesis

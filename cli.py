@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from engine.analysis.coherence import analyse_coherence
 from engine.analysis.examples import run_examples
 from engine.analysis.explain import explain_customer
 from engine.analysis.regions import analyse
@@ -33,7 +34,6 @@ from engine.features.calibration import load as load_calibration
 from engine.features.derive import calibrate_file, derive_file
 from engine.messages import t
 from engine.rules.loader import display_path
-from engine.rules.spec import json_schema
 from engine.workspace import init_workspace
 
 app = typer.Typer(
@@ -76,6 +76,7 @@ def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
                 for failure in run_examples(scheme, backend)]
     views.show_example_failures(failures, lang)
     errors = views.show_analyses([analyse(scheme) for scheme in rulebook.schemes], lang)
+    errors += views.show_coherence(analyse_coherence(rulebook), lang)
     playbook_problems = views.show_playbook_problems(rulebook, lang)
     if failures or errors or playbook_problems:
         raise typer.Exit(1)
@@ -338,9 +339,15 @@ def init(
 @handles_errors
 def schema(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of printing.")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="rules (a rule file), policy (policy.yaml) or actions "
+                                      "(actions.yaml).")] = "rules",
 ) -> None:
-    """Print the JSON Schema of rule files (for editor validation and autocomplete)."""
-    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    """Print the JSON Schema of rule files, the policy or the action catalog (editor validation and autocomplete)."""
+    from engine.rules.policy import schemas
+
+    found = schemas()
+    check_choice("--kind", kind, tuple(found))
+    text = json.dumps(found[kind], ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
         return

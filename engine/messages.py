@@ -68,6 +68,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "finding.contradiction_branch": "规则 {rules} 的 {detail} 分支不可能成立",
         "finding.outside_scope": "规则 {rules} 只可能命中方案适用范围(scope)之外的客户,永远不会命中",
         "finding.scope_never": "适用范围(scope.when)的条件不可能同时成立:方案不适用于任何客户",
+        "finding.incoherent": "{rules} 会让同一位客户同时收到相互矛盾的意图({detail}),"
+                              "而 policy.yaml 的 conflicts 没有规定哪个优先",
+        "coherence_ok": "行动仲裁:{pairs} 对相互矛盾的意图都由 {policy} 规定了优先顺序,任何客户都不会收到矛盾的行动",
+        "default_policy": "默认策略",
         "finding.region": "范围",
         "finding.everyone": "所有客户",
         "or": " 或 ",
@@ -154,6 +158,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "finding.contradiction_branch": "the {detail} branch of rule {rules} can never hold",
         "finding.outside_scope": "rule {rules} could only match customers outside the scheme's scope: it never matches",
         "finding.scope_never": "the tests of scope.when can never all hold: the scheme applies to no customer",
+        "finding.incoherent": "{rules} give one customer contradicting intents ({detail}), and no conflicts: "
+                              "rule of policy.yaml says which comes first",
+        "coherence_ok": "Action arbitration: all {pairs} pairs of contradicting intents have an order in {policy}; "
+                        "no customer gets contradicting actions",
+        "default_policy": "the default policy",
         "finding.region": "region",
         "finding.everyone": "every customer",
         "or": " or ",

@@ -132,7 +132,7 @@ bands:
     when: ">= 50"
     source: {file: 003.txt, quote: 最佳名单}
     strategy:
-      - {zh: 3 天内电话联系, en: Call within 3 days, channel: phone, cadence_days: 3}
+      - {id: call_in_3_days, intent: grow, zh: 3 天内电话联系, en: Call within 3 days, channel: phone, cadence_days: 3}
   - id: low
     label: {zh: 低, en: Low}
 """

@@ -42,12 +42,12 @@ rules:
     label: {zh: 口若悬河型, en: Talkative}
     when: {talkativeness: ">= 4"}
     strategy:
-      - {zh: "耐心倾听,适时把话题拉回产品", en: Listen patiently and steer the talk back to the product}
+      - {id: listen, zh: "耐心倾听,适时把话题拉回产品", en: Listen patiently and steer the talk back to the product}
   - id: quiet
     label: {zh: 沉默寡言型, en: Reticent}
     when: {talkativeness: "<= 2"}
     strategy:
-      - {zh: 多用开放式提问引导客户表达, en: Ask open questions to draw the customer out}
+      - {id: open_questions, zh: 多用开放式提问引导客户表达, en: Ask open questions to draw the customer out}
 examples:
   - given: {talkativeness: 4}
     expect: talkative
@@ -117,7 +117,7 @@ def test_one_scheme_override_among_generic_sections(plan_rules: Path, customers:
     headings = [line for line in (out / "G001.md").read_text(encoding="utf-8").splitlines() if line.startswith("### ")]
     assert headings == ["### Bank customer grade: **Grade A**[^1]", "### OVERRIDE Class A (regional key partner)",
                         '### Parent education attitude: **Rational ("lighthouse") parent**[^3]',
-                        "### Talking style: **Talkative**[^4]"]
+                        "### Considered, not chosen", "### Talking style: **Talkative**[^4]"]
 
 
 def test_plan_content_zh(plan_rules: Path, customers: Path) -> None:
@@ -182,7 +182,8 @@ def test_duplicate_actions_appear_once_with_the_earliest_due_date(plan_rules: Pa
             label: {{zh: 贵宾客户, en: VIP customer}}
             when: {{assets: ">= 5000000"}}
             strategy:
-              - {{zh: "{action}", en: Quarterly review, channel: meeting, cadence_days: 10}}
+              - {{id: quarterly_review, intent: retain, zh: "{action}", en: Quarterly review, channel: meeting,
+                 cadence_days: 10}}
         """), encoding="utf-8")
     assert action in text
     plan = plan_for_customer(load_rulebook(plan_rules), {"assets": 6000000, "credit_record": "excellent",
@@ -248,7 +249,7 @@ def test_word_plan_reads_back(plan_rules: Path, tmp_path: Path) -> None:
     cells = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
     assert ["客户编号", "W1"] in cells
     assert ["1", "指派专属客户经理,每月上门拜访一次,了解资金安排与融资需求[1]", "2026年4月1日,之后每 30 天一次",
-            "上门拜访", "客户经理"] in cells
+            "上门拜访", "客户经理"] in [row[:5] for row in cells]
 
 
 def test_html_escapes_customer_fields(plan_rules: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import yaml
 
 from engine.bundled import bundled_dir
 from engine.rules.loader import rule_files
+from engine.rules.policy import schemas
 from engine.rules.spec import json_schema
 from tests.conftest import BANK, REPO
 
@@ -25,6 +26,25 @@ def test_shipped_schema_is_current_and_valid():
 @pytest.mark.parametrize("path", rule_files(bundled_dir("rules")), ids=lambda p: p.name)
 def test_bundled_packs_validate(path):
     assert [e.message for e in VALIDATOR.iter_errors(yaml.safe_load(path.read_text(encoding="utf-8")))] == []
+
+
+@pytest.mark.parametrize("kind", ["policy", "actions"])
+def test_policy_and_catalog_schemas_are_current_and_accept_the_bundled_files(kind):
+    shipped = json.loads((REPO / "docs" / f"kece-{kind}.schema.json").read_text(encoding="utf-8"))
+    assert shipped == schemas()[kind], f"docs/kece-{kind}.schema.json is stale: run `make schema`"
+    validator = jsonschema.Draft7Validator(shipped)
+    bundled = bundled_dir("rules") / f"{kind}.yaml"
+    if bundled.is_file():
+        assert [e.message for e in validator.iter_errors(yaml.safe_load(bundled.read_text(encoding="utf-8")))] == []
+
+
+def test_policy_schema_flags_an_unknown_intent():
+    validator = jsonschema.Draft7Validator(schemas()["policy"])
+    document = {"title": {"zh": "策略", "en": "Policy"},
+                "conflicts": [{"id": "x", "keep": "stop_contact", "drop": ["grwo"], "reason": {"zh": "z", "en": "e"}}]}
+    assert [e.message for e in validator.iter_errors(document)] == [
+        "'grwo' is not one of ['grow', 'retain', 'win_back', 'nurture', 'service', 'collect_data', 'risk_control', "
+        "'stop_contact']"]
 
 
 def test_example_validates_and_mistakes_are_flagged():

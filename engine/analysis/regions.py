@@ -28,13 +28,14 @@ from engine.backends.vectorized import ColumnView, all_tests_mask, evaluate_fram
 from engine.errors import Location
 from engine.rules.literals import ORDERED_TYPES, format_value
 from engine.rules.model import Input, Scheme, Value
+from engine.rules.unary import UnaryTest
 
 # Beyond this many cells a scheme is checked on a seeded sample of cells (and says so).
 EXACT_CELL_LIMIT = 400_000
 SAMPLE_CELLS = 200_000
 MAX_REGIONS = 3
 
-Kind = Literal["overlap", "gap", "unreachable", "contradiction"]
+Kind = Literal["overlap", "gap", "unreachable", "contradiction", "incoherent"]
 Severity = Literal["error", "warning"]
 
 
@@ -76,6 +77,11 @@ class Analysis:
 def input_atoms(scheme: Scheme, decl: Input) -> list[Atom]:
     tests = [test for rule in scheme.rules for test in rule.tests if test.input == decl.name]
     tests += [test for test in scheme.scope.tests if test.input == decl.name]
+    return atoms_for(decl, tests)
+
+
+def atoms_for(decl: Input, tests: list[UnaryTest]) -> list[Atom]:
+    """The atoms of one input on which each of `tests` (all about this input) is constant."""
     atoms: list[Atom] = []
     if decl.type in ORDERED_TYPES:
         whole = decl.type != "number"
@@ -130,7 +136,7 @@ def _between(lo, hi, whole: bool):
     return middle if lo < middle < hi else None
 
 
-def _typed_column(decl: Input, atoms: list[Atom], index: np.ndarray) -> pd.Series:
+def typed_column(decl: Input, atoms: list[Atom], index: np.ndarray) -> pd.Series:
     """The representatives of each cell's atom for one input, as the engine's typed column."""
     if decl.type in ORDERED_TYPES:
         values = np.array([np.nan if a.missing else a.representative for a in atoms], dtype=np.float64)
@@ -141,7 +147,7 @@ def _typed_column(decl: Input, atoms: list[Atom], index: np.ndarray) -> pd.Serie
     return pd.Series(pd.Categorical.from_codes(codes[index], categories=categories))
 
 
-def _cells(sizes: list[int], seed: int = 7) -> tuple[np.ndarray, bool]:
+def grid_cells(sizes: list[int], seed: int = 7) -> tuple[np.ndarray, bool]:
     """All cells as rows of atom indices, or a seeded sample when there are too many."""
     total = math.prod(sizes)
     if total <= EXACT_CELL_LIMIT:
@@ -158,8 +164,8 @@ def analyse(scheme: Scheme) -> Analysis:
     names = [n for n in scheme.inputs if n in scoped or any(n in rule.inputs for rule in scheme.rules)]
     decls = [scheme.inputs[n] for n in names]
     atoms = [input_atoms(scheme, d) for d in decls]
-    cells, sampled = _cells([len(a) for a in atoms]) if names else (np.zeros((1, 0), dtype=np.int64), False)
-    columns = {d.name: _typed_column(d, a, cells[:, k]) for k, (d, a) in enumerate(zip(decls, atoms, strict=True))}
+    cells, sampled = grid_cells([len(a) for a in atoms]) if names else (np.zeros((1, 0), dtype=np.int64), False)
+    columns = {d.name: typed_column(d, a, cells[:, k]) for k, (d, a) in enumerate(zip(decls, atoms, strict=True))}
     result = Analysis(scheme, cells=len(cells), sampled=sampled)
     view = ColumnView(columns)
     inside = all_tests_mask(scheme.scope.tests, view, len(cells))

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
+from engine.analysis.coherence import Coherence
 from engine.analysis.examples import ExampleFailure
 from engine.analysis.explain import CustomerExplanation, render_text, to_json
 from engine.analysis.regions import Analysis, Finding, finding_message, region_text
@@ -63,6 +64,16 @@ def show_analyses(analyses: Sequence[Analysis], lang: str) -> int:
     if findings:
         out.print(t(lang, "findings_summary", errors=errors, warnings=len(findings) - errors))
     return errors
+
+
+def show_coherence(coherence: Coherence, lang: str) -> int:
+    """The cross-scheme proof of kece check; returns how many errors it printed."""
+    for finding in coherence.findings:
+        show_finding(finding, lang)
+    if not coherence.findings:
+        policy = coherence.policy or t(lang, "default_policy")
+        out.print(t(lang, "coherence_ok", pairs=coherence.settled, policy=policy), markup=False)
+    return len(coherence.findings)
 
 
 def show_finding(finding: Finding, lang: str) -> None:

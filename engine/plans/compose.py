@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from engine.analysis.explain import describe_need, evaluation_order
 from engine.backends.results import SchemeResult, resolve
 from engine.evaluation.evaluate import prepare_customer
+from engine.plans.arbitrate import Arbitration, Candidate, Dropped, arbitrate
 from engine.plans.model import (
     Action,
+    Considered,
     Customer,
     Fact,
     Need,
@@ -35,7 +36,9 @@ from engine.plans.model import (
     show_value,
 )
 from engine.plans.playbook import Catalog, format_number
-from engine.rules.model import Band, Input, Record, Rule, Rulebook, Scheme
+from engine.rules.model import Action as RuleAction
+from engine.rules.model import Band, Input, Record, Rule, Rulebook, Scheme, Value
+from engine.rules.policy import DEFAULT_POLICY, Policy
 from engine.rules.spec import SourceRef
 from engine.rules.unary import UnaryTest
 
@@ -57,13 +60,41 @@ class _SectionShape:
 
 
 @dataclass(frozen=True)
+class _Offer:
+    """An action as a scheme's result offers it, before the policy chooses (the same for every
+    customer with that result)."""
+
+    action: RuleAction
+    text: str
+    scheme_id: str
+    scheme_title: str
+    segment: str  # the segment label that recommends it
+    notes: tuple[int, ...]
+    order: int
+    due: dt.date | None
+
+
+@dataclass(frozen=True)
 class _PlanShape:
     """What a plan says whatever the customer's values: the same for every customer with the same
     results (a file's customers share a few hundred combinations at most)."""
 
     sections: tuple[_SectionShape, ...]
-    actions: tuple[Action, ...]
+    offers: tuple[_Offer, ...]
     sources: tuple[Source, ...]
+    outcomes: dict[str, tuple[str, ...]]  # scheme id -> its result, for the policy's conditions
+    # What the policy's choice depends on beyond the results: the `when:` of offers and of suppress
+    # rules. A customer's answers to these probes key the shared arbitration.
+    offer_probes: tuple[int, ...]  # indices of offers with a `when:`
+    policy_probes: tuple[tuple[UnaryTest, ...], ...]
+    arbitrations: dict[tuple[bool, ...], _Chosen] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    actions: tuple[Action, ...]
+    considered: tuple[Considered, ...]
+    contradictions: tuple[str, ...]
 
 
 class _ShapeBuilder:
@@ -73,7 +104,7 @@ class _ShapeBuilder:
         self.as_of, self.catalog, self.lang = as_of, catalog, catalog.lang
         self.sources: list[Source] = []
         self.source_index: dict[tuple[str, str], int] = {}
-        self.actions: dict[str, dict[str, Any]] = {}
+        self.offers: list[_Offer] = []
 
     def note(self, scheme: Scheme, item: Rule | Band) -> tuple[int, ...]:
         key = (scheme.id, item.id)
@@ -104,7 +135,7 @@ class _ShapeBuilder:
             notes += item_notes
             for order, action in enumerate(item.strategy):
                 if kind == "segment":
-                    self.action(scheme, action, item_notes, order)
+                    self.action(scheme, item, action, item_notes, order)
                 else:
                     points.append(Point(getattr(action, lang), item_notes))
         score = format_number(lang, result.score) if result.score is not None else None
@@ -115,37 +146,22 @@ class _ShapeBuilder:
             tuple(_view(scheme, test, self.catalog) for rule in reason_rules for test in rule.when)
         return _SectionShape(scheme, result, head, reason_rules, views, tuple(points), tuple(dict.fromkeys(notes)))
 
-    def action(self, scheme: Scheme, spec: Any, notes: tuple[int, ...], order: int) -> None:
-        text = getattr(spec, self.lang)
-        due = self.as_of + dt.timedelta(days=spec.cadence_days) if spec.cadence_days is not None else None
-        known = self.actions.get(text)
-        if known is None:
-            self.actions[text] = {"spec": spec, "due": due, "schemes": [scheme.id], "notes": list(notes),
-                                  "order": (len(self.actions), order)}
-            return
-        # The same action from another scheme appears once, due at the earliest date either gives.
-        known["schemes"].append(scheme.id)
-        known["notes"] += [n for n in notes if n not in known["notes"]]
-        if due is not None and (known["due"] is None or due < known["due"]):
-            known["due"], known["spec"] = due, spec
-
-    def merged_actions(self) -> tuple[Action, ...]:
-        # Priority: the nearest due date first; undated actions last; ties in the packs' order.
-        ordered = sorted(self.actions.items(), key=lambda item: (item[1]["due"] is None, item[1]["due"] or self.as_of,
-                                                                 item[1]["order"]))
-        label = self.catalog.label
-        return tuple(Action(text, a["spec"].channel, label("channels", a["spec"].channel), a["spec"].owner,
-                            label("owners", a["spec"].owner), a["spec"].cadence_days, a["due"],
-                            tuple(dict.fromkeys(a["schemes"])), tuple(a["notes"])) for text, a in ordered)
+    def action(self, scheme: Scheme, item: Rule | Band, action: RuleAction, notes: tuple[int, ...],
+               order: int) -> None:
+        due = self.as_of + dt.timedelta(days=action.cadence_days) if action.cadence_days is not None else None
+        self.offers.append(_Offer(action, action.get(self.lang), scheme.id, scheme.title.get(self.lang),
+                                  item.label.get(self.lang), notes,
+                                  len(self.offers) * 100 + order, due))
 
 
-_SHAPES: dict[tuple, tuple[Catalog, _PlanShape]] = {}
+_SHAPES: dict[tuple, tuple[Catalog, Policy, _PlanShape]] = {}
 
 
-def _plan_shape(applied: Sequence[tuple[Scheme, SchemeResult]], as_of: dt.date, catalog: Catalog) -> _PlanShape:
+def _plan_shape(applied: Sequence[tuple[Scheme, SchemeResult]], as_of: dt.date, catalog: Catalog,
+                policy: Policy) -> _PlanShape:
     # Results are memoised per scheme and hits (_SchemeFacts), so their ids name them; the shape keeps
-    # them, and the catalog is kept with the entry, so no id in a key can be reused.
-    key = (id(catalog), as_of, *(id(result) for _, result in applied))
+    # them, and the catalog and policy are kept with the entry, so no id in a key can be reused.
+    key = (id(catalog), id(policy), as_of, *(id(result) for _, result in applied))
     found = _SHAPES.get(key)
     if found is None:
         if len(_SHAPES) > 50_000:  # a long-lived process with ever new dates or rule files
@@ -155,8 +171,69 @@ def _plan_shape(applied: Sequence[tuple[Scheme, SchemeResult]], as_of: dt.date, 
         reading = sorted(range(len(applied)), key=lambda i: SECTIONS.index(applied[i][0].plan_section))
         built = {i: builder.section(*applied[i]) for i in reading}
         sections = tuple(built[i] for i in range(len(applied)))
-        found = _SHAPES[key] = (catalog, _PlanShape(sections, builder.merged_actions(), tuple(builder.sources)))
-    return found[1]
+        offers = tuple(builder.offers)
+        outcomes = {scheme.id: result.outcome for scheme, result in applied}
+        # A suppress rule whose results part cannot hold for this shape never needs its inputs probed.
+        probed = tuple(rule.condition.inputs for rule in policy.suppressions
+                       if rule.condition.inputs and rule.condition.results_hold(outcomes))
+        shape = _PlanShape(sections, offers, tuple(builder.sources), outcomes,
+                           tuple(i for i, offer in enumerate(offers) if offer.action.when), probed)
+        found = _SHAPES[key] = (catalog, policy, shape)
+    return found[2]
+
+
+def _chosen(shape: _PlanShape, records: Mapping[str, Record], value_of: Callable[[str], Value], policy: Policy,
+            as_of: dt.date, catalog: Catalog) -> _Chosen:
+    """The policy's choice for this customer, shared by every customer whose probes answer alike."""
+    offers = shape.offers
+    fits = tuple(offers[i].action.applies(records[offers[i].scheme_id]) for i in shape.offer_probes)
+    signature = fits + tuple(all(t.matches(value_of(t.input)) for t in tests) for tests in shape.policy_probes)
+    found = shape.arbitrations.get(signature)
+    if found is None:
+        skipped = {i for i, fit in zip(shape.offer_probes, fits, strict=True) if not fit}
+        candidates = [Candidate(o.action, o.text, [o.scheme_id], [(o.scheme_title, o.segment)], list(o.notes),
+                                o.order, o.due) for i, o in enumerate(offers) if i not in skipped]
+        result = arbitrate(candidates, shape.outcomes, value_of, policy, as_of, catalog.lang)
+        found = shape.arbitrations[signature] = _present(result, policy, catalog)
+    return found
+
+
+def _present(result: Arbitration, policy: Policy, catalog: Catalog) -> _Chosen:
+    """The policy's choice in the reader's words (every word from the message catalog)."""
+    messages, label = catalog.messages, catalog.label
+    separator = messages["list_separator"]
+    actions = []
+    for c in result.chosen:
+        a = c.action
+        segments = separator.join(f"{segment}{messages['paren_open']}{title}{messages['paren_close']}"
+                                  for title, segment in c.segments)
+        factors = " × ".join(f"{messages['factors'][name]}{' ' + label('intents', what) if name == 'intent' else ''}"
+                             f" {format_number(catalog.lang, weight)}" for name, what, weight in c.factors)
+        why = messages["why_action_text"].format(segments=segments, priority=format_number(catalog.lang, c.priority),
+                                             factors=factors)
+        actions.append(Action(c.text, a.channel, label("channels", a.channel), a.owner, label("owners", a.owner),
+                              a.cadence_days, c.due, tuple(c.schemes), tuple(c.notes), a.key, a.intent or "",
+                              label("intents", a.intent), c.priority, why, id(c) in result.moved))
+    considered = tuple(Considered(d.candidate.text, label("intents", d.candidate.action.intent), d.kind,
+                                  _drop_reason(d, policy, catalog), tuple(d.candidate.schemes))
+                       for d in result.dropped)
+    contradictions = tuple(messages["contradiction"].format(a=label("intents", a), b=label("intents", b))
+                           for a, b in result.contradictions)
+    return _Chosen(tuple(actions), considered, contradictions)
+
+
+def _drop_reason(d: Dropped, policy: Policy, catalog: Catalog) -> str:
+    template = catalog.messages["dropped"][d.kind]
+    if d.kind != "contact_limit":
+        # The default policy has no file to point at.
+        where = f"{catalog.messages['paren_open']}{d.where}{catalog.messages['paren_close']}" \
+            if d.where and not d.where.startswith("<") else ""
+        return template.format(rule=d.rule, where=where, reason=d.reason, into=d.into, rank=d.rank,
+                               limit=policy.limit)
+    kind, _, what = d.rule.partition(":")  # touches, channel:visit or owner:sales_rep
+    shown = catalog.label("channels" if kind == "channel" else "owners", what) if what else ""
+    most, _, per = d.where.partition("/")
+    return template.format(cap=catalog.messages["caps"][kind].format(what=shown), max=most, per=per)
 
 
 class _SchemeFacts:
@@ -297,7 +374,7 @@ def _group_digits(text: str) -> str:
 
 def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], customer_id: str, name: str,
                as_of: dt.date, catalog: Catalog, domain: object = None,
-               matched: Mapping[str, Sequence[int] | None] | None = None) -> Plan:
+               matched: Mapping[str, Sequence[int] | None] | None = None, policy: Policy | None = None) -> Plan:
     """The plan for one customer: `records` holds the customer's typed values per scheme id, and
     `domain` their domain cell. When a backend has evaluated the customer, `matched` holds the indices
     of the rules that match per scheme, None for a scheme out of the customer's scope."""
@@ -314,7 +391,8 @@ def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], custome
             continue  # out of scope: the scheme says nothing about this customer
         applied.append((scheme, _facts(scheme).result(hits)))
         applied_records.append((scheme, record))
-    shape = _plan_shape(applied, as_of, catalog)
+    policy = policy or DEFAULT_POLICY
+    shape = _plan_shape(applied, as_of, catalog, policy)
     sections: dict[str, list[Section]] = {kind: [] for kind in SECTIONS}
     by_scheme: dict[str, Section] = {}
     facts: dict[str, Fact] = {}
@@ -326,8 +404,14 @@ def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], custome
             if reason.input not in facts:
                 facts[reason.input] = Fact(reason.input, reason.title, reason.value)
     customer = Customer(customer_id, name, tuple(facts.values()), ShownValues(applied_records, catalog))
+
+    def value_of(input_name: str) -> Value:
+        return next((record.get(input_name) for _, record in applied_records if input_name in record), None)
+
+    chosen = _chosen(shape, records, value_of, policy, as_of, catalog)
     return Plan(customer, as_of, catalog.lang, tuple(sections["segment"]), tuple(sections["talking_points"]),
-                tuple(sections["contacts"]), shape.actions, shape.sources, by_scheme)
+                tuple(sections["contacts"]), chosen.actions, shape.sources, by_scheme, chosen.considered,
+                chosen.contradictions)
 
 
 def customer_identity(customer: Mapping[str, object], id_column: str | None = None) -> tuple[str, str]:
@@ -345,4 +429,5 @@ def plan_for_customer(rulebook: Rulebook, customer: Mapping[str, object], as_of:
     usable, _, prepared, domains = prepare_customer(rulebook, customer, schemes, catalog.lang, domain)
     customer_id, name = customer_identity(customer, id_column)
     records = {scheme.id: prepared.records(scheme)[0] for scheme in usable}
-    return build_plan(usable, records, customer_id, name, as_of, catalog, domains[0] if domains is not None else None)
+    return build_plan(usable, records, customer_id, name, as_of, catalog, domains[0] if domains is not None else None,
+                      policy=rulebook.policy)

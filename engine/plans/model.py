@@ -89,6 +89,8 @@ class Section:
 @template_type
 @dataclass(frozen=True)
 class Action:
+    """One action of the plan's front list, chosen by the policy (engine/plans/arbitrate.py)."""
+
     text: str
     channel: str | None
     channel_label: str
@@ -98,6 +100,24 @@ class Action:
     due: dt.date | None
     schemes: tuple[str, ...]
     notes: tuple[int, ...]
+    key: str = ""  # scheme.action_id, or the catalog id
+    intent: str = ""
+    intent_label: str = ""
+    priority: float = 1.0
+    why: str = ""  # which segments recommend it and what ranked it, in the reader's language
+    moved: bool = False  # a contact cap moved the due date later
+
+
+@template_type
+@dataclass(frozen=True)
+class Considered:
+    """An action a scheme recommends that the plan does not list, and why (the plan's appendix)."""
+
+    text: str
+    intent_label: str
+    kind: str  # merged | suppressed | overridden | contact_limit | below_cut
+    reason: str  # in the reader's language
+    schemes: tuple[str, ...]
 
 
 @template_type
@@ -161,6 +181,8 @@ class Plan:
     actions: tuple[Action, ...]
     sources: tuple[Source, ...]
     schemes: Mapping[str, Section] = field(default_factory=dict)  # every section by scheme id
+    considered: tuple[Considered, ...] = ()  # what the policy dropped, each with its reason
+    contradictions: tuple[str, ...] = ()  # intents that contradict and that no policy rule settles
 
     @property
     def main_segments(self) -> tuple[str, ...]:

@@ -12,9 +12,11 @@ import re
 from pathlib import Path
 
 from engine.errors import Location, Problem, RuleLoadError, Say
+from engine.rules.actions import CATALOG_FILE, ActionCompiler, load_catalog
 from engine.rules.literals import ORDERED_TYPES, LiteralError, did_you_mean, format_value, parse_literal
-from engine.rules.model import OUT_OF_SCOPE, Band, Example, Input, Rule, Rulebook, Scheme, Scope, Value
-from engine.rules.spec import RuleSpec, SchemeSpec, SpecReader, Text
+from engine.rules.model import OUT_OF_SCOPE, Action, Band, Example, Input, Rule, Rulebook, Scheme, Scope, Value
+from engine.rules.policy import POLICY_FILE, load_policy
+from engine.rules.spec import ActionSpec, RuleSpec, SchemeSpec, SpecReader, Text
 from engine.rules.unary import UnaryTest, UnaryTestError, parse_test
 from engine.rules.yamlnodes import Raw, compose_text
 
@@ -23,8 +25,8 @@ RULE_ID = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
 INPUT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED_PREFIX = "kece_"
 DECLARE_IT = Say("declare it under inputs:", "请先在 inputs: 下声明它")
-# Reserved names in a rules folder: features.yaml declares derived features, not a scheme.
-NOT_SCHEMES = ("features.yaml", "features.yml")
+# Reserved names in a rules folder: derived features, the action catalog and the arbitration policy.
+NOT_SCHEMES = ("features.yaml", "features.yml", CATALOG_FILE, POLICY_FILE)
 
 
 def _quoted(text: str, message: Say) -> Say:
@@ -59,8 +61,10 @@ def load_rulebook(directory: Path | str) -> Rulebook:
         problems.append(
             Problem(Location(display_path(directory)), "", Say("contains no .yaml rule files", "中没有 .yaml 规则文件"))
         )
+    catalog, catalog_problems = load_catalog(directory, display_path)
+    problems.extend(catalog_problems)
     for path in files:
-        scheme, file_problems = load_scheme_file(path)
+        scheme, file_problems = load_scheme_file(path, catalog)
         problems.extend(file_problems)
         if scheme is not None:
             schemes.append(scheme)
@@ -82,10 +86,13 @@ def load_rulebook(directory: Path | str) -> Rulebook:
         first_seen.setdefault(scheme.id, scheme)
     if problems:
         raise RuleLoadError(problems)
-    return Rulebook(tuple(schemes), directory)
+    policy, policy_problems = load_policy(directory, display_path, tuple(schemes), catalog)
+    if policy_problems:
+        raise RuleLoadError(policy_problems)
+    return Rulebook(tuple(schemes), directory, catalog, policy)
 
 
-def load_scheme_file(path: Path) -> tuple[Scheme | None, list[Problem]]:
+def load_scheme_file(path: Path, catalog: dict[str, Action] | None = None) -> tuple[Scheme | None, list[Problem]]:
     shown = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -98,10 +105,11 @@ def load_scheme_file(path: Path) -> tuple[Scheme | None, list[Problem]]:
                 Say("save the file as UTF-8", "请把文件另存为 UTF-8 编码"),
             )
         ]
-    return compile_scheme(text, shown)
+    return compile_scheme(text, shown, catalog)
 
 
-def compile_scheme(text: str, shown: str) -> tuple[Scheme | None, list[Problem]]:
+def compile_scheme(text: str, shown: str, catalog: dict[str, Action] | None = None,
+                   ) -> tuple[Scheme | None, list[Problem]]:
     """Read and check one rule file's text; `shown` is the path used in locations."""
     node, problems = compose_text(text, shown)
     if node is None:
@@ -110,15 +118,15 @@ def compile_scheme(text: str, shown: str) -> tuple[Scheme | None, list[Problem]]
     spec = reader.read(SchemeSpec, node)
     if spec is None:
         return None, reader.problems
-    builder = _SchemeBuilder(spec, shown, complete=not reader.problems)
+    builder = _SchemeBuilder(spec, shown, complete=not reader.problems, catalog=catalog)
     scheme = builder.build()
     all_problems = reader.problems + builder.problems
     return (None if all_problems else scheme), all_problems
 
 
-def load_scheme_text(text: str, name: str = "<text>.yaml") -> Scheme:
+def load_scheme_text(text: str, name: str = "<text>.yaml", catalog: dict[str, Action] | None = None) -> Scheme:
     """Load one scheme from YAML text (tests, the API); raises RuleLoadError."""
-    scheme, problems = compile_scheme(text, name)
+    scheme, problems = compile_scheme(text, name, catalog)
     if problems or scheme is None:
         raise RuleLoadError(problems)
     return scheme
@@ -127,10 +135,12 @@ def load_scheme_text(text: str, name: str = "<text>.yaml") -> Scheme:
 class _SchemeBuilder:
     """Checks what a well-formed spec means and compiles it; collects problems."""
 
-    def __init__(self, spec: SchemeSpec, path: str, complete: bool = True) -> None:
+    def __init__(self, spec: SchemeSpec, path: str, complete: bool = True,
+                 catalog: dict[str, Action] | None = None) -> None:
         # When parts of the file did not read, references to them would be reported as unknown twice.
         self.spec, self.path, self.complete = spec, path, complete
         self.problems: list[Problem] = []
+        self.actions = ActionCompiler(self.problems, catalog)
 
     def problem(self, location: Location, key_path: str, message: Say, suggestion: Say | None = None) -> None:
         self.problems.append(Problem(location, key_path, message, suggestion))
@@ -302,7 +312,7 @@ class _SchemeBuilder:
                     tuple(branches),
                     rule.priority or 0,
                     rule.points or 0.0,
-                    rule.strategy,
+                    self._strategy(rule.strategy, f"{key}.strategy"),
                     rule.source,
                     rule.assumption,
                     rule.description,
@@ -357,6 +367,13 @@ class _SchemeBuilder:
                 self.problem(raw.location, f"{key}.{name}", _quoted(raw.text, exc.message), exc.suggestion)
         return tuple(tests)
 
+    def _strategy(self, specs: tuple[ActionSpec, ...], key: str) -> tuple[Action, ...]:
+        # Talking points and contact roles are not arbitrated, so they need no intent.
+        needs_intent = self.spec.plan_section == "segment"
+        compiled = (self.actions.compile(spec, self.spec.id, f"{key}[{i}]", self._conditions, needs_intent)
+                    for i, spec in enumerate(specs))
+        return tuple(action for action in compiled if action is not None)
+
     def _bands(self) -> tuple[Band, ...]:
         bands = self.spec.bands
         if not self.complete:
@@ -402,7 +419,8 @@ class _SchemeBuilder:
                     self.problem(
                         band.when.location, f"{key}.when", _quoted(band.when.text, exc.message), exc.suggestion
                     )
-            result.append(Band(band.id, index, band.label, test, band.location, band.strategy, band.source,
+            result.append(Band(band.id, index, band.label, test, band.location,
+                               self._strategy(band.strategy, f"{key}.strategy"), band.source,
                                band.assumption, band.description))
         return tuple(result)
 

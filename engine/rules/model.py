@@ -6,12 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import Location
 from engine.messages import t
 from engine.rules.literals import format_value
-from engine.rules.spec import ActionSpec, HitPolicy, SourceRef, Text
+from engine.rules.spec import HitPolicy, SourceRef, Text
 from engine.rules.unary import UnaryTest
+
+if TYPE_CHECKING:
+    from engine.rules.policy import Policy
 
 Value = float | int | bool | str | None
 Record = Mapping[str, Value]
@@ -64,6 +68,42 @@ UNIT_NAMES = {
 }
 
 
+# Channels through which nobody reaches the customer: work done inside the company.
+INTERNAL_CHANNELS = frozenset({"other"})
+
+
+@dataclass(frozen=True)
+class Action:
+    """One strategy line, compiled. `key` is unique in the rulebook: `scheme_id.action_id` for an
+    action written in a rule file, the action's id for one declared in actions.yaml."""
+
+    key: str
+    id: str
+    intent: str | None
+    text: Text
+    channel: str | None
+    cadence_days: int | None
+    owner: str | None
+    touch: bool
+    when: tuple[UnaryTest, ...]
+    location: Location
+    shared: bool = False  # declared in actions.yaml
+
+    def get(self, lang: str) -> str:
+        return self.text.get(lang)
+
+    @property
+    def zh(self) -> str:
+        return self.text.zh
+
+    @property
+    def en(self) -> str:
+        return self.text.en
+
+    def applies(self, record: Record) -> bool:
+        return all(test.matches(record.get(test.input)) for test in self.when)
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -73,7 +113,7 @@ class Rule:
     any: tuple[tuple[UnaryTest, ...], ...]
     priority: int
     points: float
-    strategy: tuple[ActionSpec, ...]
+    strategy: tuple[Action, ...]
     source: SourceRef | None
     assumption: Text | None
     description: Text | None
@@ -102,7 +142,7 @@ class Band:
     label: Text
     test: UnaryTest | None
     location: Location
-    strategy: tuple[ActionSpec, ...] = ()
+    strategy: tuple[Action, ...] = ()
     source: SourceRef | None = None
     assumption: Text | None = None
     description: Text | None = None
@@ -188,6 +228,8 @@ class Scheme:
 class Rulebook:
     schemes: tuple[Scheme, ...]
     directory: Path | None = None
+    catalog: Mapping[str, Action] = field(default_factory=dict)  # actions.yaml: actions several schemes use
+    policy: Policy | None = None  # policy.yaml; None: the default policy (engine.rules.policy.DEFAULT_POLICY)
     by_id: dict[str, Scheme] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

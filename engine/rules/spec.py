@@ -25,9 +25,10 @@ InputType = Literal["number", "integer", "boolean", "enum", "string", "date"]
 Channel = Literal["visit", "phone", "wechat", "email", "sms", "event", "gift", "meeting", "other"]
 Domain = Literal["bank", "dealer", "education", "retail", "b2b"]
 PlanSection = Literal["segment", "talking_points", "contacts"]
+Intent = Literal["grow", "retain", "win_back", "nurture", "service", "collect_data", "risk_control", "stop_contact"]
 
 _SCALAR_SCHEMA = {"type": ["string", "number", "boolean", "null"]}
-_TEST_SCHEMA = {
+TEST_SCHEMA = {
     "description": 'A unary test: ">= 5000000", "[100..200)", "not in [a, b]", a plain value, '
                    "a list of values, missing or present.",
     "anyOf": [_SCALAR_SCHEMA, {"type": "array", "items": _SCALAR_SCHEMA}],
@@ -83,13 +84,26 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One thing the rep does for customers of a rule."""
+    """One thing the rep does for customers of a rule: written here, or `use:` of an action declared
+    once in actions.yaml (the same action from two schemes is then one line of a plan)."""
 
-    zh: str = field(metadata=doc("The action, in Chinese"))
-    en: str = field(metadata=doc("The action, in English"))
+    id: str | None = field(default=None, metadata=doc(
+        "Stable id, unique in the file (e.g. monthly_visit); plans, tasks and the policy refer to it"))
+    use: str | None = field(default=None, metadata=doc("The id of an action declared in actions.yaml, instead of "
+                                                       "writing it here"))
+    intent: Intent | None = field(default=None, metadata=doc(
+        "What the action is for: grow, retain, win_back, nurture, service, collect_data, risk_control or "
+        "stop_contact (docs/playbooks.md); required in segment schemes"))
+    zh: str | None = field(default=None, metadata=doc("The action, in Chinese"))
+    en: str | None = field(default=None, metadata=doc("The action, in English"))
     channel: Channel | None = field(default=None, metadata=doc("How the rep reaches the customer"))
     cadence_days: int | None = field(default=None, metadata=doc("Due in, or repeat every, this many days"))
     owner: str | None = field(default=None, metadata=doc("The role that does it, e.g. relationship_manager"))
+    touch: bool | None = field(default=None, metadata=doc(
+        "Counts against the policy's contact limits; default: true unless the channel is other (internal work)"))
+    when: dict[str, Raw] | None = field(default=None, metadata=doc(
+        "Input name -> unary test: the action applies only to customers passing all of them "
+        "(e.g. {credit_record: missing})", schema=TEST_SCHEMA))
     location: Location = field(default=Location(""), compare=False)
 
 
@@ -99,9 +113,9 @@ class RuleSpec:
     label: Text = field(metadata=doc("The segment's name"))
     when: dict[str, Raw] | None = field(
         default=None, metadata=doc("Input name -> unary test; all must hold ({} matches everyone)",
-                                   schema=_TEST_SCHEMA))
+                                   schema=TEST_SCHEMA))
     any: tuple[dict[str, Raw], ...] | None = field(
-        default=None, metadata=doc("Alternatives: at least one must hold", schema=_TEST_SCHEMA))
+        default=None, metadata=doc("Alternatives: at least one must hold", schema=TEST_SCHEMA))
     priority: int | None = field(default=None, metadata=doc("With hit_policy priority: highest wins"))
     points: float | None = field(default=None, metadata=doc("With hit_policy score: points added"))
     description: Text | None = None
@@ -116,7 +130,7 @@ class BandSpec:
     id: str
     label: Text
     when: Raw | None = field(default=None, metadata=doc("A unary test on the total score; omit to match any score",
-                                                        schema=_TEST_SCHEMA))
+                                                        schema=TEST_SCHEMA))
     description: Text | None = None
     assumption: Text | None = field(default=None, metadata=doc("What this band chose that the source does not say"))
     source: SourceRef | None = field(default=None, metadata=doc("Where the band's strategy comes from (default: the "
@@ -143,7 +157,7 @@ class ScopeSpec:
         "are out of scope; an empty cell, or no such column, is in scope"))
     when: dict[str, Raw] | None = field(
         default=None, metadata=doc("Input name -> unary test; customers for whom one fails are out of scope",
-                                   schema=_TEST_SCHEMA))
+                                   schema=TEST_SCHEMA))
     description: Text | None = None
     location: Location = field(default=Location(""), compare=False)
 
@@ -339,16 +353,17 @@ def _kind(node: yaml.Node) -> Say:
 
 # ---- JSON Schema, derived from the classes above -------------------------------------------------
 
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of a rule file, for editors. Draft-07, the draft VS Code's YAML extension
-    (yaml-language-server) supports best."""
+def json_schema(root: type | None = None, title: str = "kece rule file (one segmentation scheme)",
+                name: str = "rules") -> dict[str, Any]:
+    """The JSON Schema of a rule file (or of `root`, another file kind), for editors. Draft-07, the
+    draft VS Code's YAML extension (yaml-language-server) supports best."""
     defs: dict[str, Any] = {}
-    root = _schema_for(SchemeSpec, defs)
+    schema = _schema_for(root or SchemeSpec, defs)
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": "https://kece.dev/schemas/rules.schema.json",
-        "title": "kece rule file (one segmentation scheme)",
-        **root,
+        "$id": f"https://kece.dev/schemas/{name}.schema.json",
+        "title": title,
+        **schema,
         "definitions": defs,
     }
 

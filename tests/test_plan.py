@@ -116,7 +116,7 @@ def test_one_scheme_override_among_generic_sections(plan_rules: Path, customers:
     assert result.exit_code == 0, result.output
     headings = [line for line in (out / "G001.md").read_text(encoding="utf-8").splitlines() if line.startswith("### ")]
     assert headings == ["### Bank customer grade: **Grade A**[^1]", "### OVERRIDE Class A (regional key partner)",
-                        '### Parent education attitude: **Rational ("lighthouse") parent**[^3]',
+                        '### Parent education attitude: **Intensive parent**[^3]',
                         "### Talking style: **Talkative**[^4]"]
 
 

@@ -87,3 +87,20 @@ def test_the_pack_has_an_example_for_the_reading(reading: Reading):
             assert tuple(example.expect) == reading.expect
             return
     pytest.fail(f"{reading.scheme} has no example {wanted}")
+
+
+def test_the_plan_fixture_marks_its_talkative_tactic_as_its_own():
+    """10. 001 gives the talkative type (口若悬河型) traits only, no tactic: the golden-plan fixture's
+    tactic cites the trait passage and says it is the fixture's own."""
+    import yaml
+
+    from tests.test_plan import TALK_STYLE
+
+    rule = next(r for r in yaml.safe_load(TALK_STYLE)["rules"] if r["id"] == "talkative")
+    assert rule["source"] == {"file": F001, "quote": "口若悬河型客户特点:一开口就滔滔不绝"}
+    assert "测试夹具自己" in rule["assumption"]["zh"] and "fixture's own" in rule["assumption"]["en"]
+    if SOURCE_MATERIAL.is_dir():
+        text = (SOURCE_MATERIAL / F001).read_text(encoding="utf-8")
+        assert rule["source"]["quote"] in text
+        traits = text[text.index("口若悬河型客户特点"):]
+        assert "应对" not in traits[:traits.index("\n")]  # the passage is traits only

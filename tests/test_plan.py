@@ -40,7 +40,11 @@ inputs:
 rules:
   - id: talkative
     label: {zh: 口若悬河型, en: Talkative}
+    source: {file: 001_53575a88e6d975b1.txt, quote: "口若悬河型客户特点:一开口就滔滔不绝"}
     when: {talkativeness: ">= 4"}
+    assumption:
+      zh: 001 只描述口若悬河型的特点,没有给出应对方法;这条打法是本测试夹具自己拟定的。
+      en: 001 describes the talkative type's traits only and gives no tactic; this tactic is the test fixture's own.
     strategy:
       - {zh: "耐心倾听,适时把话题拉回产品", en: Listen patiently and steer the talk back to the product}
   - id: quiet

@@ -46,6 +46,27 @@ READINGS = [
     Reading("rational-goes-by-the-child", F000, "报班更考虑孩子自身状况和喜好", "parent_attitude",
             {"child_stage": "primary", "pressure_level": 3, "weekly_class_hours": 12, "classes_enrolled": 5,
              "chooses_by": "child_interest"}, ("rational",)),
+    # 5. Missing data is not the worst grade: D is "the bank sees the highest risk"; unknown is pending.
+    Reading("bank-missing-credit-is-pending-not-D", F003, "银行认为其风险最大", "bank_tier",
+            {"assets": 8_000_000, "credit_record": None, "statements": "complete", "risk_assessment": "complete"},
+            ("pending",)),
+    Reading("bank-nothing-known-is-pending", F003, "银行认为其风险最大", "bank_tier",
+            {"assets": None, "credit_record": None, "statements": None, "risk_assessment": None}, ("pending",)),
+    Reading("bank-known-poor-credit-is-D-even-with-gaps", F003, "信用状况不佳", "bank_tier",
+            {"assets": 8_000_000, "credit_record": "poor", "statements": None, "risk_assessment": "complete"},
+            ("D",)),
+    Reading("value-tier-missing-spend-is-unrated", F004, "交易額度小、購買次數少的為普通客戶", "value_tier",
+            {"monetary_total": None, "frequency": None, "service_cost": 8000}, ("unrated",)),
+    # 7. Smaller readings.
+    Reading("drain-is-relative-to-cost", F004, "價值貢獻度低,服務輸出過高", "value_tier",
+            {"monetary_total": 8000, "frequency": 1, "service_cost": 20000}, ("drain",)),
+    Reading("drain-before-silver", F004, "價值貢獻度低,服務輸出過高", "value_tier",
+            {"monetary_total": 8000, "frequency": 3, "service_cost": 20000}, ("drain",)),
+    Reading("high-value-is-not-a-drain", F004, "交易額度大、購買次數多的為高價值客戶", "value_tier",
+            {"monetary_total": 20000, "frequency": 4, "service_cost": 30000}, ("gold",)),
+    Reading("hesitant-customers-are-followed-up", F003, "找出客户犹豫不定的问题所在,帮助客户去解决问题",
+            "purchase_likelihood", {"purchase_intent": "hesitant", "able_to_pay": False, "frequency": 1,
+                                    "recency_days": 200}, ("medium",)),
 ]
 
 
@@ -104,3 +125,63 @@ def test_the_plan_fixture_marks_its_talkative_tactic_as_its_own():
         assert rule["source"]["quote"] in text
         traits = text[text.index("口若悬河型客户特点"):]
         assert "应对" not in traits[:traits.index("\n")]  # the passage is traits only
+
+
+def _rule(scheme_id: str, rule_id: str):
+    return next(rule for rule in SCHEMES[scheme_id].rules if rule.id == rule_id)
+
+
+def _actions(scheme_id: str, rule_id: str, lang: str = "zh") -> str:
+    return " ".join(getattr(action, lang) for action in _rule(scheme_id, rule_id).strategy)
+
+
+@pytest.mark.parametrize("scheme_id, rule_id", [
+    ("bank_tier", "pending"), ("value_tier", "unrated"), ("bank_business", "no_business"),
+    ("bank_business", "data_missing"), ("dealer_class", "unclassified"), ("rfm_segment", "unscored"),
+    ("value_pyramid", "unranked"), ("clv_tier", "unvalued"), ("lifecycle_stage", "no_history"),
+    ("bank_quadrant", "unrated"), ("value_class", "unrated"), ("transaction_behaviour", "regular"),
+])
+def test_classes_the_text_does_not_define_say_so(scheme_id: str, rule_id: str):
+    """6. A class the source does not define cites the scheme's own passage, not one that seems to name
+    it, and its assumption says it is the pack's completion."""
+    rule = _rule(scheme_id, rule_id)
+    assert rule.source == SCHEMES[scheme_id].source
+    assert "本规则包为覆盖全部客户而补充" in rule.assumption.zh
+    assert "this pack's completion" in rule.assumption.en
+
+
+def test_missing_bank_data_asks_for_the_data_first():
+    """5. 003: D is the grade "银行认为其风险最大"; a customer not yet graded is asked for the data, and
+    D's actions no longer carry the collect-data step."""
+    assert "先补齐资料" in _actions("bank_tier", "pending")
+    assert "补齐" not in _actions("bank_tier", "D")
+    assert "先补齐资料" in _actions("value_tier", "unrated")
+
+
+def test_graciousness_belongs_to_recovery():
+    """7. 002: "如果客户关系仍有存在的必要,就应该采取关系恢复策略…即使客户拒绝恢复关系也要表现得大度"."""
+    if SOURCE_MATERIAL.is_dir():
+        text = (SOURCE_MATERIAL / F002).read_text(encoding="utf-8")
+        recover = text.index("就应该采取关系恢复策略")
+        assert recover < text.index("即使客户拒绝恢复关系也要表现得大度", recover)
+    assert "大度" in _actions("lifecycle_stage", "decline_recover")
+    assert "大度" not in _actions("lifecycle_stage", "decline_terminate")
+
+
+def test_the_overdue_collection_case_is_marked_as_the_packs_placement():
+    """7. 000 tells the overdue-collection story ("第一时间赶往他们公司催收超期款") as a field case, not
+    as a class-A strategy: class A's assumption says the placement is the pack's."""
+    if SOURCE_MATERIAL.is_dir():
+        assert "第一时间赶往他们公司催收超期款" in (SOURCE_MATERIAL / F000).read_text(encoding="utf-8")
+    rule = _rule("dealer_class", "A")
+    assert "催收超期款" in _actions("dealer_class", "A")
+    assert "第一时间赶往他们公司催收超期款" in rule.assumption.zh and "this pack's judgement" in rule.assumption.en
+
+
+def test_not_yet_graded_is_no_better_tier():
+    """5. A grade-D customer is told what grade C needs, not how to become "not yet graded"."""
+    from engine.explain import explain_scheme
+
+    customer = {"assets": 8_000_000, "credit_record": "poor", "statements": "complete", "risk_assessment": "complete"}
+    explained = explain_scheme(SCHEMES["bank_tier"], customer)
+    assert [i.rule_id for i in explained.next_better] == ["C", "B", "A"]

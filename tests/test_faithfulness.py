@@ -185,3 +185,25 @@ def test_not_yet_graded_is_no_better_tier():
     customer = {"assets": 8_000_000, "credit_record": "poor", "statements": "complete", "risk_assessment": "complete"}
     explained = explain_scheme(SCHEMES["bank_tier"], customer)
     assert [i.rule_id for i in explained.next_better] == ["C", "B", "A"]
+
+
+def test_rfm_quintiles_are_marked_as_a_default():
+    """4. 003 only names the measures ("即所谓RFM:最近消费、消费频率与消费额"); the five-way split is
+    kece's default, in features.yaml, docs/features.md and every rule whose thresholds rest on it."""
+    from engine.features import FEATURES_FILE, load_features
+    from tests.conftest import REPO
+
+    if SOURCE_MATERIAL.is_dir():
+        text = (SOURCE_MATERIAL / F003).read_text(encoding="utf-8")
+        assert "即所谓RFM:最近消费、消费频率与消费额" in text and "五分" not in text and "五等分" not in text
+    params = load_features(REPO / "rules" / FEATURES_FILE).parameters
+    assert "RFM 五等分(rfm_bins = 5)也是默认值" in params.assumption.zh
+    assert "RFM quintiles come from the text" not in params.assumption.en
+    assert "quintiles are kece's default" in (REPO / "docs" / "features.md").read_text(encoding="utf-8")
+    for scheme_id in ("rfm_segment", "transaction_behaviour", "lifecycle_stage"):
+        for rule in SCHEMES[scheme_id].rules:
+            if any(test.input in ("r_score", "f_score", "m_score") for test in rule.when) or any(
+                    test.input in ("r_score", "f_score", "m_score") for branch in rule.any for test in branch):
+                if rule.id in ("unscored",):
+                    continue
+                assert "rfm_bins = 5" in rule.assumption.zh, f"{scheme_id}.{rule.id}"

@@ -46,6 +46,14 @@ READINGS = [
     Reading("rational-goes-by-the-child", F000, "报班更考虑孩子自身状况和喜好", "parent_attitude",
             {"child_stage": "primary", "pressure_level": 3, "weekly_class_hours": 12, "classes_enrolled": 5,
              "chooses_by": "child_interest"}, ("rational",)),
+    # 2. Temporarily lost customers (001 names both kinds): churned but still worth something → win back.
+    Reading("temporarily-lost-is-won-back", F001, "永久流失型客户 暂时流失型客户", "clv_tier",
+            {"churned": True, "clv": 68.2}, ("win_back",)),
+    Reading("lost-for-good-is-worth-nothing", F001, "永久流失型客户", "clv_tier", {"churned": True, "clv": 0},
+            ("none",)),
+    # 3. The pyramid ranks customers currently doing business with us: churned ones stand apart.
+    Reading("pyramid-leaves-out-lapsed-customers", F003, "即与本企业目前有业务往来的前1%的顾客", "value_pyramid",
+            {"pyramid_tier": None, "churned": True}, ("lapsed",)),
     # 5. Missing data is not the worst grade: D is "the bank sees the highest risk"; unknown is pending.
     Reading("bank-missing-credit-is-pending-not-D", F003, "银行认为其风险最大", "bank_tier",
             {"assets": 8_000_000, "credit_record": None, "statements": "complete", "risk_assessment": "complete"},

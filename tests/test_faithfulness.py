@@ -215,3 +215,17 @@ def test_rfm_quintiles_are_marked_as_a_default():
                 if rule.id in ("unscored",):
                     continue
                 assert "rfm_bins = 5" in rule.assumption.zh, f"{scheme_id}.{rule.id}"
+
+
+def test_what_the_packs_left_out_is_in_the_dealer_and_bank_plans():
+    """8. 000: class B "有点关系"; the six elements (资源、知彼、关系、知己、成交、增值) of dealer work;
+    bank target customers are "金卡客户" / "优质客户"."""
+    if SOURCE_MATERIAL.is_dir():
+        text = (SOURCE_MATERIAL / F000).read_text(encoding="utf-8")
+        for quote in ("B类客户:有点关系", "有6大必备要素要掌控", "各大银行的金卡客户都是目标客户"):
+            assert quote in text
+    assert "有点关系" in _actions("dealer_class", "B")
+    for rule_id in ("A", "B", "C"):
+        actions = _actions("dealer_class", rule_id)
+        assert all(element in actions for element in ("资源", "知彼", "关系", "知己", "成交", "增值")), rule_id
+    assert "金卡客户" in _rule("bank_tier", "A").description.zh

@@ -63,7 +63,7 @@ def main() -> None:
 def run(count: int, work: Path) -> None:
     rules = work / "rules"
     rules.mkdir()
-    for pack in PACKS:  # the card packs only, whatever else is bundled
+    for pack in (*PACKS, "actions"):  # the card packs and the actions they use, whatever else is bundled
         shutil.copy(bundled_dir("rules") / f"{pack}.yaml", rules)
     rulebook = load_rulebook(rules)
     schemes = list(rulebook.schemes)

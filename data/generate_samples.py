@@ -95,6 +95,7 @@ RETAIL_SHAPES: dict[str, tuple[float, tuple[int, int], tuple[int, int], tuple[in
     "lapsed_bargain": (0.07, (400, 1_200), (9, 18), (120, 400), (20, 150)),
     "lapsed_big_one_off": (0.07, (150, 600), (1, 2), (150, 500), (5_000, 25_000)),
     "no_history": (0.10, (0, 0), (0, 0), (0, 0), (0, 0)),
+    "refunded": (0.02, (190, 600), (2, 2), (181, 500), (50, 500)),  # bought once, returned it: no value
 }
 DECLINE_PERIOD = (95, 175)  # the declining shape's earlier purchases: the 90 days before the last 90
 
@@ -228,6 +229,9 @@ def _purchases(rng: random.Random, shape: str) -> list[tuple[int, float]]:
                             for _ in range(count - 2)] + [max(tenure, DECLINE_PERIOD[1] + 1)]
         amounts = [round(low / 2, 2)] + [round(rng.uniform(low, high), 2) for _ in ages[1:]]
         return list(zip(ages, amounts, strict=True))
+    if shape == "refunded":  # a purchase and its full refund: spend 0, lifetime value 0 in either view
+        amount = round(rng.uniform(low, high), 2)
+        return [(recency, -amount), (tenure, amount)]
     ages = [recency, tenure][:count] + [rng.randint(recency, tenure) for _ in range(count - 2)]
     # Log-uniform amounts: most purchases small, a few large, as in real baskets.
     return [(age, round(math.exp(rng.uniform(math.log(low), math.log(high))), 2)) for age in ages]
@@ -238,7 +242,9 @@ def _cells(values: dict[str, np.ndarray], index: int, names: dict[str, str]) -> 
     out = {}
     for computation, name in names.items():
         value = values[computation][index]
-        if computation == "churn_flag":
+        if computation != "churn_flag" and np.isnan(value):
+            out[name] = ""  # e.g. no pyramid tier for a churned customer
+        elif computation == "churn_flag":
             out[name] = "true" if value else "false"
         elif computation in ("amount_sum", "dwyer_clv"):
             out[name] = _cell(float(value))
@@ -267,7 +273,8 @@ def retail_features(count: int, seed: int) -> list[dict[str, str]]:
     base["amount_sum"] = base["amount_sum"].round(2)  # cents, as the CSV shows them
     calibration = cal.fit(base["days_since_last"].to_numpy(), base["transaction_count"].to_numpy(),
                           base["amount_sum"].to_numpy(), features.parameters, input_name="customers.csv",
-                          content_sha256="", as_of=RETAIL_AS_OF.isoformat(), transactions=len(ids))
+                          content_sha256="", as_of=RETAIL_AS_OF.isoformat(), transactions=len(ids),
+                          tenure_days=base["days_since_first"].to_numpy(dtype=np.float64))
     values = {c: base[c].to_numpy() for c in base.columns}
     values.update(cal.apply(calibration, *(base[c].to_numpy(dtype=np.float64) for c in
                                            ("days_since_last", "transaction_count", "amount_sum", "days_since_first")),

@@ -60,18 +60,24 @@ def test_frequency_ties_leave_score_two_empty(derived):
 
 
 def test_pyramid_band_sizes_by_sorting(derived):
+    """003: the pyramid ranks customers "currently doing business with us" by lifetime value: the active
+    (not churned) customers, by yearly margin (CLV is the yearly margin times one factor)."""
     _, table = derived
-    spend = table["monetary_total"].sort_values(ascending=False).to_numpy()
-    n = len(spend)
+    active = table[table["recency_days"] <= 180]
+    value = active["monetary_total"] * 365 / np.maximum(active["tenure_days"], 365)
+    ranked = value.sort_values(ascending=False).to_numpy()
+    n = len(ranked)
     sizes, start = [], 0
     for cumulative in (1, 5, 20):
-        last = spend[math.ceil(n * cumulative / 100) - 1]
-        end = int((spend >= last).sum())  # customers tied with the last one join the better band
+        last = ranked[math.ceil(n * cumulative / 100) - 1]
+        end = int((ranked >= last * (1 - 1e-12)).sum())  # customers tied with the last one join the better band
         sizes.append(end - start)
         start = end
     sizes.append(n - start)
     counts = table["pyramid_tier"].value_counts().sort_index()
-    assert counts.tolist() == sizes == [236, 943, 3_536, 18_855]
+    assert counts.tolist() == sizes
+    assert n == 5_360 and table["pyramid_tier"].isna().sum() == 18_210  # churned customers get no tier
+    assert table.loc[table["recency_days"] > 180, "pyramid_tier"].isna().all()
 
 
 def test_a_few_customers_by_hand(derived, raw):
@@ -89,12 +95,16 @@ def test_a_few_customers_by_hand(derived, raw):
     # Yearly margin 156.46 × 365 / 545 × 0.3, times Σ (0.6/1.1)^t for t = 0..4.
     factor = sum((0.6 / 1.1) ** t for t in range(5))
     assert row["clv"] == pytest.approx(round(156.46 * 365 / 545 * 0.3 * factor, 2))
+    assert row["clv"] == row["clv_lost_for_good"] == row["clv_temporarily_lost"]  # active: both views agree
     for customer in ("00001", "23570"):
         mine = raw[raw["customer_id"] == customer]
         row = table.loc[customer]
         assert row["recency_days"] == (AS_OF - mine["date"].max()).days
         assert row["monetary_avg"] == pytest.approx(mine["dollar_value"].mean())
-        assert bool(row["churned"]) is True and row["clv"] == 0
+        assert bool(row["churned"]) is True and row["clv_lost_for_good"] == 0
+        # 001 暂时流失型客户: back next year with chance 0.2, then worth an active customer's value, discounted a year.
+        active_value = row["monetary_total"] * 365 / max(row["tenure_days"], 365) * 0.3 * factor
+        assert row["clv"] == row["clv_temporarily_lost"] == pytest.approx(round(active_value * 0.2 / 1.1, 2), abs=0.01)
 
 
 def test_spend_periods_equal_a_direct_date_filter(derived, raw):

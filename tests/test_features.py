@@ -23,7 +23,7 @@ FEATURES = load_features(REPO / "rules" / FEATURES_FILE, "rules/features.yaml")
 # The design contract's feature names.
 CONTRACT = {"recency_days", "frequency", "monetary_total", "monetary_avg", "quantity_total", "first_purchase",
             "last_purchase", "tenure_days", "spend_last_period", "spend_prev_period", "spend_trend", "churned",
-            "r_score", "f_score", "m_score", "pyramid_tier", "clv"}
+            "r_score", "f_score", "m_score", "pyramid_tier", "clv", "clv_lost_for_good", "clv_temporarily_lost"}
 
 # Row 2 is the first data row (the header is row 1), as a spreadsheet numbers them.
 TRANSACTIONS = """客户编号,日期,金额,数量
@@ -47,7 +47,8 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_bundled_file_declares_the_contract_features_with_grepping_quotes():
     assert set(FEATURES.spec.features) == CONTRACT
-    assert {FEATURES.name(c) for c in CALIBRATED} == {"r_score", "f_score", "m_score", "pyramid_tier", "clv"}
+    assert {FEATURES.name(c) for c in CALIBRATED} == {"r_score", "f_score", "m_score", "pyramid_tier", "clv",
+                                                     "clv_lost_for_good", "clv_temporarily_lost"}
     quotes = [f.source for f in FEATURES.spec.features.values() if f.source] + [FEATURES.parameters.clv.source]
     assert len(quotes) >= 8
     for source in quotes:
@@ -161,10 +162,15 @@ def test_dwyer_worked_example_in_the_docs_matches_hand_computed_numbers():
     value = cal.dwyer_clv(np.array([1200.0]), np.array([730.0]), np.array([False]), params)[0]
     assert value == pytest.approx(376.88, abs=0.005)
     assert cal.dwyer_clv(np.array([1200.0]), np.array([730.0]), np.array([True]), params)[0] == 0
+    # 001 暂时流失型客户: churned, back next year with chance 0.2, then 376.88, discounted a year: 68.52.
+    temporarily = cal.dwyer_clv_temporarily_lost(np.array([1200.0, 1200.0]), np.array([730.0, 730.0]),
+                                                 np.array([True, False]), params)
+    assert temporarily == pytest.approx([376.8806 * 0.2 / 1.1, 376.8806], abs=0.005)
+    assert round(float(temporarily[0]), 2) == 68.52
     # Under a year of tenure counts as one year: 300 spent in 30 days is 300 a year, not 3,650.
     assert cal.yearly_margin(np.array([300.0]), np.array([30.0]), 0.3)[0] == pytest.approx(90.0)
     docs = (REPO / "docs" / "features.md").read_text(encoding="utf-8")
-    for number in ("180", "98.18", "53.55", "29.21", "15.93", "376.88"):
+    for number in ("180", "98.18", "53.55", "29.21", "15.93", "376.88", "68.52"):
         assert number in docs
 
 
@@ -182,7 +188,11 @@ def test_calibration_round_trips_and_is_applied_with_its_stored_cut_points_only(
     assert (record["r_score"], record["f_score"], record["m_score"], record["pyramid_tier"]) == (5, 5, 5, 1)
     assert record["calibration"] == loaded.id
     far = hook.apply_record({"recency_days": 9999, "frequency": 1, "monetary_total": 1})
-    assert (far["r_score"], far["f_score"], far["m_score"], far["pyramid_tier"], far["clv"]) == (1, 1, 1, 4, 0)
+    assert (far["r_score"], far["f_score"], far["m_score"], far["clv_lost_for_good"]) == (1, 1, 1, 0)
+    # Churned: outside the pyramid of active customers (003), and worth its chance of coming back (001).
+    assert "pyramid_tier" not in far and loaded.pyramid.population == "active" and loaded.pyramid.basis == "clv"
+    assert far["clv"] == far["clv_temporarily_lost"] == pytest.approx(1 * 0.3 * cal.clv_factor(loaded.parameters.clv)
+                                                                      * 0.2 / 1.1, abs=0.005)
 
 
 def test_a_broken_calibration_file_is_reported_with_its_line(tmp_path):

@@ -129,6 +129,7 @@ def bank_pack(tmp_path: Path) -> Path:
     folder = tmp_path / "rules"
     folder.mkdir()
     shutil.copy(REPO / "rules" / "bank_tier.yaml", folder)
+    shutil.copy(REPO / "rules" / "actions.yaml", folder)  # the actions bank_tier uses
     return folder
 
 

@@ -40,7 +40,11 @@ inputs:
 rules:
   - id: talkative
     label: {zh: 口若悬河型, en: Talkative}
+    source: {file: 001_53575a88e6d975b1.txt, quote: "口若悬河型客户特点:一开口就滔滔不绝"}
     when: {talkativeness: ">= 4"}
+    assumption:
+      zh: 001 只描述口若悬河型的特点,没有给出应对方法;这条打法是本测试夹具自己拟定的。
+      en: 001 describes the talkative type's traits only and gives no tactic; this tactic is the test fixture's own.
     strategy:
       - {id: listen, zh: "耐心倾听,适时把话题拉回产品", en: Listen patiently and steer the talk back to the product}
   - id: quiet
@@ -69,7 +73,7 @@ def plan_rules(tmp_path: Path) -> Path:
     new packs are bundled."""
     folder = tmp_path / "plan-rules"
     folder.mkdir()
-    for name in ("bank_tier", "dealer_class", "parent_attitude"):
+    for name in ("bank_tier", "dealer_class", "parent_attitude", "actions"):
         shutil.copy(REPO / "rules" / f"{name}.yaml", folder)
     (folder / "talk_style.yaml").write_text(TALK_STYLE.lstrip(), encoding="utf-8")
     return folder
@@ -116,7 +120,7 @@ def test_one_scheme_override_among_generic_sections(plan_rules: Path, customers:
     assert result.exit_code == 0, result.output
     headings = [line for line in (out / "G001.md").read_text(encoding="utf-8").splitlines() if line.startswith("### ")]
     assert headings == ["### Bank customer grade: **Grade A**[^1]", "### OVERRIDE Class A (regional key partner)",
-                        '### Parent education attitude: **Rational ("lighthouse") parent**[^3]',
+                        '### Parent education attitude: **Intensive parent**[^3]',
                         "### Considered, not chosen", "### Talking style: **Talkative**[^4]"]
 
 
@@ -248,7 +252,8 @@ def test_word_plan_reads_back(plan_rules: Path, tmp_path: Path) -> None:
     assert "银行客户等级:A类客户[1]" in paragraphs
     cells = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
     assert ["客户编号", "W1"] in cells
-    assert ["1", "指派专属客户经理,每月上门拜访一次,了解资金安排与融资需求[1]", "2026年4月1日,之后每 30 天一次",
+    assert ["1", "指派专属客户经理,每月上门拜访一次,了解资金安排与融资需求,提供财富管理方案和优惠定价[1]",
+            "2026年4月1日,之后每 30 天一次",
             "上门拜访", "客户经理"] in [row[:5] for row in cells]
 
 
@@ -330,6 +335,7 @@ def test_footnotes_are_numbered_in_reading_order(tmp_path: Path) -> None:
     folder = tmp_path / "rules"
     folder.mkdir()
     shutil.copy(REPO / "rules" / "bank_tier.yaml", folder)
+    shutil.copy(REPO / "rules" / "actions.yaml", folder)  # the actions bank_tier uses
     (folder / "a_talk.yaml").write_text(TALK_STYLE.replace("id: talk_style", "id: a_talk").lstrip(), encoding="utf-8")
     rulebook = load_rulebook(folder)
     assert [scheme.id for scheme in rulebook.schemes][0] == "a_talk"

@@ -28,6 +28,7 @@ def bank_rules(tmp_path: Path) -> Path:
     folder = tmp_path / "rules"
     folder.mkdir()
     shutil.copy(REPO / "rules" / "bank_tier.yaml", folder)
+    shutil.copy(REPO / "rules" / "actions.yaml", folder)  # the actions bank_tier uses
     return folder
 
 
@@ -83,7 +84,8 @@ def test_a_business_user_can_reorder_and_reword_without_python(playbooks: Path, 
     result = plan(playbooks, bank_rules)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == "1 Apr 2026 Assign a dedicated relationship manager who visits monthly " \
-                                            "to learn the customer's cash plans and financing needs"
+                                            "to learn the customer's cash plans and financing needs, with " \
+                                            "wealth-management plans and preferential pricing"
     assert result.stdout.splitlines()[-1] == "CNY 6,000,000 / Grade A"
 
 

@@ -181,8 +181,18 @@ def _next_better(scheme: Scheme, rules: tuple[RuleExplanation, ...], result: Sch
     if result.status == "matched":
         # The rules before the winner are exactly the better tiers, and none of them matched.
         position = [r.id for r in rules].index(result.outcome[0])
-        return tuple(_improvement(scheme, r) for r in reversed(rules[:position]))
-    return tuple(_improvement(scheme, r) for r in rules)
+        candidates = list(reversed(rules[:position]))
+    else:
+        candidates = list(rules)
+    return tuple(_improvement(scheme, r) for r in candidates if not only_when_missing(scheme.rules[r.index]))
+
+
+def only_when_missing(rule: Rule) -> bool:
+    """A rule only customers with a missing value can match ("not yet graded"): no better tier, since
+    nobody moves up by losing data."""
+    if any(test.accepts_missing for test in rule.when):
+        return True
+    return bool(rule.any) and all(any(test.accepts_missing for test in branch) for branch in rule.any)
 
 
 def _improvement(scheme: Scheme, explained: RuleExplanation) -> Improvement:

@@ -43,7 +43,9 @@ class RfmCuts:
 @dataclass(frozen=True)
 class PyramidCuts:
     shares: tuple[int, ...]
-    monetary_total: tuple[float, ...]  # thresholds, best band first: spend >= monetary_total[0] is band 1
+    monetary_total: tuple[float, ...]  # thresholds, best band first: value >= monetary_total[0] is band 1
+    basis: str = "monetary_total"  # what the thresholds are in: monetary_total (spend) or clv
+    population: str = "all"  # who is ranked: all, or active (churned customers get no tier)
     location: Location = field(default=Location(""), compare=False)
 
 
@@ -93,7 +95,8 @@ def pyramid_cuts(monetary: np.ndarray, shares: tuple[int, ...]) -> tuple[float, 
 
 
 def fit(recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray, params: ParametersSpec, *,
-        input_name: str, content_sha256: str, as_of: str | None, transactions: int | None) -> Calibration:
+        input_name: str, content_sha256: str, as_of: str | None, transactions: int | None,
+        tenure_days: np.ndarray | None = None) -> Calibration:
     def finite(values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
         return values[np.isfinite(values)]
@@ -101,9 +104,13 @@ def fit(recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray, params
     bins = params.rfm_bins
     rfm = RfmCuts(bins, quantile_cuts(finite(recency), bins), quantile_cuts(finite(frequency), bins),
                   quantile_cuts(finite(monetary), bins))
-    pyramid = PyramidCuts(tuple(params.pyramid_shares), pyramid_cuts(finite(monetary), params.pyramid_shares))
-    stored = StoredParameters(params.churn_after_days, DwyerSpec(params.clv.margin_rate, params.clv.retention_rate,
-                                                                 params.clv.discount_rate, params.clv.horizon_years))
+    clv = DwyerSpec(params.clv.margin_rate, params.clv.retention_rate, params.clv.discount_rate,
+                    params.clv.horizon_years, params.clv.lapsed, params.clv.return_rate)
+    ranked = pyramid_values(params.pyramid_basis, params.pyramid_population, np.asarray(recency, dtype=np.float64),
+                            np.asarray(monetary, dtype=np.float64), tenure_days, params.churn_after_days, clv)
+    pyramid = PyramidCuts(tuple(params.pyramid_shares), pyramid_cuts(finite(ranked), params.pyramid_shares),
+                          params.pyramid_basis, params.pyramid_population)
+    stored = StoredParameters(params.churn_after_days, clv)
     calibration = Calibration(KIND, "", input_name, content_sha256, as_of, len(finite(monetary)), rfm, pyramid, stored,
                               transactions)
     return Calibration(**{**_fields(calibration), "id": calibration_id(calibration)})
@@ -157,18 +164,51 @@ def dwyer_clv(monetary: np.ndarray, tenure_days: np.ndarray, churned: np.ndarray
     return np.where(churned, 0.0, value)
 
 
+def dwyer_clv_temporarily_lost(monetary: np.ndarray, tenure_days: np.ndarray, churned: np.ndarray,
+                               params: DwyerSpec) -> np.ndarray:
+    """Temporarily lost (Dwyer's always-a-share): a churned customer comes back next year with chance
+    `return_rate`, then is worth what an active customer is, discounted one year; active customers
+    as under lost-for-good."""
+    value = yearly_margin(monetary, tenure_days, params.margin_rate) * clv_factor(params)
+    return np.where(churned, value * params.return_rate / (1 + params.discount_rate), value)
+
+
+def pyramid_values(basis: str, population: str, recency: np.ndarray, monetary: np.ndarray,
+                   tenure_days: np.ndarray | None, churn_after_days: int, clv: DwyerSpec) -> np.ndarray:
+    """What the pyramid ranks: spend or the lifetime value an active customer is expected to bring;
+    NaN for customers outside the population (churned customers when it is `active`)."""
+    tenure = np.full(len(monetary), np.nan) if tenure_days is None else np.asarray(tenure_days, dtype=np.float64)
+    if basis == "clv":
+        values = yearly_margin(monetary, tenure, clv.margin_rate) * clv_factor(clv)
+    else:
+        values = np.asarray(monetary, dtype=np.float64)
+    if population == "active":
+        churned = np.nan_to_num(recency, nan=0) > churn_after_days
+        values = np.where(churned | np.isnan(recency), np.nan, values)
+    return values
+
+
 def apply(calibration: Calibration, recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray,
           tenure_days: np.ndarray, churned: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Calibrated features by computation id; `churned` defaults to recency > churn_after_days."""
     if churned is None:
         churned = np.nan_to_num(recency, nan=0) > calibration.parameters.churn_after_days
     rfm = calibration.rfm
+    pyramid, params = calibration.pyramid, calibration.parameters
+    ranked = pyramid_values(pyramid.basis, pyramid.population, recency, monetary, tenure_days,
+                            params.churn_after_days, params.clv)
+    if pyramid.population == "active":  # a churned flag given with the data decides who is active
+        ranked = np.where(np.asarray(churned, dtype=bool), np.nan, ranked)
+    lost = np.round(dwyer_clv(monetary, tenure_days, churned, params.clv), 2)
+    temporarily = np.round(dwyer_clv_temporarily_lost(monetary, tenure_days, churned, params.clv), 2)
     return {
         "rfm_recency_score": score_lower_better(recency, rfm.recency_days),
         "rfm_frequency_score": score_higher_better(frequency, rfm.frequency),
         "rfm_monetary_score": score_higher_better(monetary, rfm.monetary_total),
-        "pyramid_tier": pyramid_tier(monetary, calibration.pyramid.monetary_total),
-        "dwyer_clv": np.round(dwyer_clv(monetary, tenure_days, churned, calibration.parameters.clv), 2),
+        "pyramid_tier": pyramid_tier(ranked, pyramid.monetary_total),
+        "dwyer_clv": temporarily if params.clv.lapsed == "temporarily_lost" else lost,
+        "dwyer_clv_lost_for_good": lost,
+        "dwyer_clv_temporarily_lost": temporarily,
     }
 
 

@@ -76,7 +76,7 @@ def _fit_on_transactions(path: Path, base: pd.DataFrame, features: FeatureSet, a
     return cal.fit(base["days_since_last"].to_numpy(), base["transaction_count"].to_numpy(),
                    base["amount_sum"].to_numpy(), features.parameters, input_name=path.name,
                    content_sha256=cal.file_sha256(path), as_of=day_to_date(as_of_day).isoformat(),
-                   transactions=transactions)
+                   transactions=transactions, tenure_days=base["days_since_first"].to_numpy(dtype=np.float64))
 
 
 def derive_file(path: Path, output: Path, features: FeatureSet, *, as_of: str | None = None,
@@ -142,13 +142,15 @@ def calibrate_file(path: Path, output: Path, features: FeatureSet, *, as_of: str
     names = [features.name(c) for c in _BASE_INPUTS]
     if all(name and name in cells.columns for name in names):
         recency, frequency, monetary = (_number(cells[name]) for name in names)
+        tenure_name = features.name("days_since_first")
+        tenure = _number(cells[tenure_name]) if tenure_name and tenure_name in cells.columns else None
         keep = ~(np.isnan(recency) | np.isnan(frequency) | np.isnan(monetary))
         skipped = int((~keep).sum())
         if as_of:
             parse_as_of(as_of)  # only stored here, but a mistyped date is still the user's to hear about
         calibration = cal.fit(recency[keep], frequency[keep], monetary[keep], features.parameters,
                               input_name=path.name, content_sha256=cal.file_sha256(path), as_of=as_of,
-                              transactions=None)
+                              transactions=None, tenure_days=None if tenure is None else tenure[keep])
         from_transactions = False
     else:
         tx, as_of_day, base = _features_from_transactions(path, features, as_of, encoding, sheet, lang)
@@ -198,7 +200,7 @@ class CalibratedFeatures:
         for computation in CALIBRATED:
             name = names.get(computation)
             if name:
-                out[name] = _text(values[computation], whole=computation != "dwyer_clv")
+                out[name] = _text(values[computation], whole=not computation.startswith("dwyer_clv"))
         out[CALIBRATION_COLUMN] = self.label
         return out
 

@@ -24,10 +24,16 @@ Computation = Literal[
     "days_since_last", "transaction_count", "amount_sum", "amount_mean", "quantity_sum", "first_date",
     "last_date", "days_since_first", "spend_last_period", "spend_prev_period", "spend_trend", "churn_flag",
     "rfm_recency_score", "rfm_frequency_score", "rfm_monetary_score", "pyramid_tier", "dwyer_clv",
+    "dwyer_clv_lost_for_good", "dwyer_clv_temporarily_lost",
 ]
 # Computed from a calibration's cut-points (and its stored parameters), not from transactions alone.
 CALIBRATED: tuple[Computation, ...] = ("rfm_recency_score", "rfm_frequency_score", "rfm_monetary_score",
-                                       "pyramid_tier", "dwyer_clv")
+                                       "pyramid_tier", "dwyer_clv", "dwyer_clv_lost_for_good",
+                                       "dwyer_clv_temporarily_lost")
+# Dwyer's two kinds of lapsed customer (001 永久流失型客户 / 暂时流失型客户): which one `clv` assumes.
+LapsedView = Literal["lost_for_good", "temporarily_lost"]
+PyramidBasis = Literal["clv", "monetary_total"]
+PyramidPopulation = Literal["active", "all"]
 FeatureType = Literal["integer", "number", "date", "boolean"]
 COLUMNS = ("customer_id", "date", "amount", "quantity")
 REQUIRED_COLUMNS = ("customer_id", "date", "amount")
@@ -58,6 +64,10 @@ class DwyerSpec:
     retention_rate: float = field(metadata=doc("Share of customers kept from one year to the next, 0-1"))
     discount_rate: float = field(metadata=doc("Yearly discount rate, e.g. 0.1"))
     horizon_years: int = field(metadata=doc("Years summed, t = 0 .. horizon_years - 1"))
+    lapsed: LapsedView = field(default="lost_for_good", metadata=doc(
+        "What a churned customer is worth in `clv`: lost_for_good (0) or temporarily_lost (may come back)"))
+    return_rate: float = field(default=0.0, metadata=doc(
+        "temporarily_lost: yearly chance a churned customer buys again, 0-1"))
     source: SourceRef | None = None
     location: Location = field(default=Location(""), compare=False)
 
@@ -69,6 +79,10 @@ class ParametersSpec:
     rfm_bins: int
     pyramid_shares: tuple[int, ...]
     clv: DwyerSpec
+    pyramid_basis: PyramidBasis = field(default="monetary_total", metadata=doc(
+        "What the pyramid ranks by: clv (lifetime value) or monetary_total (past spend)"))
+    pyramid_population: PyramidPopulation = field(default="all", metadata=doc(
+        "Who the pyramid ranks: active (not churned) customers, or all"))
     assumption: Text | None = None
     location: Location = field(default=Location(""), compare=False)
 
@@ -166,7 +180,7 @@ def _check(spec: FeaturesFileSpec) -> list[Problem]:
                                                                       "例如 [1, 4, 15, 80]"))
     clv = p.clv
     for key, value, low, high in (("margin_rate", clv.margin_rate, 0, 1), ("retention_rate", clv.retention_rate, 0, 1),
-                                  ("discount_rate", clv.discount_rate, 0, 10),
+                                  ("discount_rate", clv.discount_rate, 0, 10), ("return_rate", clv.return_rate, 0, 1),
                                   ("horizon_years", clv.horizon_years, 1, 100)):
         if not low <= value <= high:
             problem(clv.location, f"parameters.clv.{key}", f"must be between {low} and {high}, not {value}",

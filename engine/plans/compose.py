@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from engine.analysis.explain import describe_need, evaluation_order
+from engine.analysis.explain import describe_need, evaluation_order, only_when_missing
 from engine.backends.results import SchemeResult, resolve
 from engine.evaluation.evaluate import prepare_customer
 from engine.plans.arbitrate import Arbitration, Candidate, Dropped, arbitrate
@@ -340,13 +340,14 @@ def _next_tier(scheme: Scheme, result: SchemeResult, record: Record, catalog: Ca
     facts = _facts(scheme)
     order = facts.order
     if result.status == "matched":
-        position = facts.positions[result.outcome[0]]
-        if position == 0:
+        # the nearest better rule; a "not yet graded" rule (one only missing values reach) is no tier
+        better = [rule for rule in reversed(order[:facts.positions[result.outcome[0]]]) if not only_when_missing(rule)]
+        if not better:
             return None
-        best, failing = order[position - 1], _failing(order[position - 1], record)  # the nearest better rule
+        best, failing = better[0], _failing(better[0], record)
     else:  # no rule matched: the rule that asks least, the lowest tier on a tie
-        best, failing = min(((rule, _failing(rule, record)) for rule in reversed(order)),
-                            key=lambda pair: len(pair[1]))
+        candidates = [rule for rule in reversed(order) if not only_when_missing(rule)] or list(reversed(order))
+        best, failing = min(((rule, _failing(rule, record)) for rule in candidates), key=lambda pair: len(pair[1]))
     needs = tuple([_view(scheme, test, catalog).need(record.get(test.input)) for test in failing])
     return NextTier(best.id, best.label.get(catalog.lang), needs)
 

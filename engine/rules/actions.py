@@ -129,7 +129,9 @@ class ActionCompiler:
         return declared
 
 
-_DECLARE_IT = Say(f"declare it under actions: in {CATALOG_FILE}", f"请在 {CATALOG_FILE} 的 actions: 下声明它")
+_DECLARE_IT = Say(f"declare it under actions: in {CATALOG_FILE} (a rule file copied on its own needs the "
+                  f"{CATALOG_FILE} it came with)", f"请在 {CATALOG_FILE} 的 actions: 下声明它"
+                  f"(单独复制出来的规则文件需要连同原来的 {CATALOG_FILE} 一起复制)")
 _ID_HINT = Say("use lowercase letters, digits and _, starting with a letter", "请用小写英文字母、数字和 _,并以字母开头")
 
 

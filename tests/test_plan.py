@@ -340,3 +340,22 @@ def test_footnotes_are_numbered_in_reading_order(tmp_path: Path) -> None:
                              dt.date(2026, 3, 2), load_catalog(PLAYBOOKS, "en"))
     assert plan.segments[0].notes == (1,) and plan.talking_points[0].notes == (2,)
     assert [(source.number, source.scheme_id) for source in plan.sources] == [(1, "bank_tier"), (2, "a_talk")]
+
+
+
+@pytest.mark.parametrize(("lang", "typical"), [("zh", "该类客户的典型特征:"), ("en", "Typical of this segment: ")])
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_a_tier_description_reads_as_the_segments_typical_traits_not_as_facts_about_the_customer(
+        lang: str, typical: str, fmt: str) -> None:
+    # Grade D because the credit record is missing, with 29,560,000 in assets: "资产规模较小" is what
+    # grade D customers are typically like, not what this one is.
+    from engine.plans.files import render_plan
+
+    catalog = load_catalog(PLAYBOOKS, lang)
+    customer = {"id": "W9", "assets": 29_560_000, "credit_record": None, "statements": "complete",
+                "risk_assessment": "complete"}
+    plan = plan_for_customer(load_rulebook(REPO / "rules"), customer, dt.date(2026, 3, 2), catalog, ["bank_tier"])
+    description = plan.schemes["bank_tier"].outcomes[0].description
+    assert plan.schemes["bank_tier"].outcomes[0].id == "D" and description.startswith(("资产规模较小", "Small assets"))
+    text = str(render_plan(plan, fmt, PLAYBOOKS, catalog)).replace("&#39;", "'")
+    assert text.count(description) == text.count(typical + description) == 1

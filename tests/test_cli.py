@@ -161,13 +161,26 @@ def test_evaluate_one_customer(bank_rules):
 
 
 def test_evaluate_one_customer_with_a_bad_value(bank_rules):
-    result = run("evaluate", "--rules", str(bank_rules), "--customer", '{"assets": "lots"}', "--lang", "en")
+    lots = '{"assets": "lots", "credit_score": null, "statements": null}'
+    result = run("evaluate", "--rules", str(bank_rules), "--customer", lots, "--lang", "en")
     assert result.exit_code == 2
     assert "assets = lots (not a number)" in result.output
-    result = run("evaluate", "--rules", str(bank_rules), "--customer", '{"assets": "lots"}')
+    result = run("evaluate", "--rules", str(bank_rules), "--customer", lots)
     assert "错误: 客户的取值不符合要求:assets = lots (不是数字)" in result.output
     result = run("evaluate", "--rules", str(bank_rules), "--customer", "{assets: 1}", "--lang", "en")
     assert result.exit_code == 2 and "--customer is not valid JSON" in result.output
+
+
+def test_a_customer_needs_every_input_of_a_scheme_as_a_key_as_a_file_needs_its_columns(bank_rules):
+    # A file without a scheme's column skips the scheme; a record without the key must too, or
+    # `plan --id` and `plan --all` would disagree about the same row.
+    result = run("evaluate", "--rules", str(bank_rules), "--customer", '{"assets": 10}', "--lang", "en")
+    assert result.exit_code == 2
+    assert ("the customer lacks inputs of the schemes: bank_tier needs credit_score, statements; give an input "
+            "the customer has no value for as null") in result.output
+    given = '{"assets": 10, "credit_score": null, "statements": null}'
+    result = run("evaluate", "--rules", str(bank_rules), "--customer", given, "--lang", "en")
+    assert result.exit_code == 0, result.output
 
 
 def test_usage_errors(bank_rules, customers, tmp_path):

@@ -220,7 +220,8 @@ def test_customers_with_the_same_segments_keep_their_own_values_and_dates(plan_r
 
 def test_a_score_scheme_brings_its_bands_actions_and_those_of_the_signals_that_added_points() -> None:
     rulebook = load_rulebook(REPO / "rules")
-    plan = plan_for_customer(rulebook, {"purchase_intent": "clear", "able_to_pay": False, "frequency": 0},
+    plan = plan_for_customer(rulebook, {"purchase_intent": "clear", "able_to_pay": False, "frequency": 0,
+                                       "recency_days": None},
                              dt.date(2026, 3, 2), load_catalog(PLAYBOOKS, "en"), ["purchase_likelihood"])
     (section,) = plan.segments
     assert (section.label, section.score) == ("Medium likelihood", "40")
@@ -259,7 +260,8 @@ def test_word_plan_reads_back(plan_rules: Path, tmp_path: Path) -> None:
 
 def test_html_escapes_customer_fields(plan_rules: Path, tmp_path: Path) -> None:
     target = tmp_path / "x.html"
-    customer = '{"id": "X<1>", "name": "<script>alert(1)</script>", "assets": 10}'
+    customer = '{"id": "X<1>", "name": "<script>alert(1)</script>", "assets": 10, "credit_record": null, ' \
+        '"statements": null, "risk_assessment": null}'
     result = run("plan", "--customer", customer, "-f", "html", "-o", target, "--as-of", AS_OF,
                  "--rules", plan_rules, "--playbooks", PLAYBOOKS)
     assert result.exit_code == 0, result.output
@@ -298,7 +300,8 @@ def test_usage_errors(plan_rules: Path, customers: Path) -> None:
 ])
 def test_out_of_scope_schemes_stay_out_of_the_plan(plan_rules: Path, domain: str, schemes: list[str]) -> None:
     customer = {"id": "S1", "domain": domain, "pressure_level": 5, "classes_enrolled": 5, "child_stage": "primary",
-                "weekly_class_hours": 9, "chooses_by": "comparison", "assets": 10, "talkativeness": 5}
+                "weekly_class_hours": 9, "chooses_by": "comparison", "assets": 10, "talkativeness": 5,
+                "credit_record": None, "statements": None, "risk_assessment": None}
     plan = plan_for_customer(load_rulebook(plan_rules), customer, dt.date(2026, 3, 2), load_catalog(PLAYBOOKS, "en"))
     assert sorted(plan.schemes) == schemes  # talk_style has no domain: it applies to everyone
 
@@ -344,3 +347,22 @@ def test_footnotes_are_numbered_in_reading_order(tmp_path: Path) -> None:
                              dt.date(2026, 3, 2), load_catalog(PLAYBOOKS, "en"))
     assert plan.segments[0].notes == (1,) and plan.talking_points[0].notes == (2,)
     assert [(source.number, source.scheme_id) for source in plan.sources] == [(1, "bank_tier"), (2, "a_talk")]
+
+
+
+@pytest.mark.parametrize(("lang", "typical"), [("zh", "该类客户的典型特征:"), ("en", "Typical of this segment: ")])
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_a_tier_description_reads_as_the_segments_typical_traits_not_as_facts_about_the_customer(
+        lang: str, typical: str, fmt: str) -> None:
+    # Grade D because the credit record is poor, with 29,560,000 in assets: "资产规模较小" is what
+    # grade D customers are typically like, not what this one is.
+    from engine.plans.files import render_plan
+
+    catalog = load_catalog(PLAYBOOKS, lang)
+    customer = {"id": "W9", "assets": 29_560_000, "credit_record": "poor", "statements": "complete",
+                "risk_assessment": "complete"}
+    plan = plan_for_customer(load_rulebook(REPO / "rules"), customer, dt.date(2026, 3, 2), catalog, ["bank_tier"])
+    description = plan.schemes["bank_tier"].outcomes[0].description
+    assert plan.schemes["bank_tier"].outcomes[0].id == "D" and description.startswith(("资产规模较小", "Small assets"))
+    text = str(render_plan(plan, fmt, PLAYBOOKS, catalog)).replace("&#39;", "'")
+    assert text.count(description) == text.count(typical + description) == 1

@@ -64,6 +64,7 @@ class RuleExplanation:
 class Need(NamedTuple):
     check: TestCheck
     needs: Say
+    test: UnaryTest
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def explain_scheme(scheme: Scheme, record: Record) -> SchemeExplanation:
     bands = tuple(BandCheck(band.id, band.label, band.test.text if band.test else None,
                             result.score is not None and band.matches(result.score)) for band in scheme.bands)
     return SchemeExplanation(scheme.id, scheme.title, scheme.hit_policy, result, rules,
-                             _next_better(scheme, rules, result), bands)
+                             _next_better(scheme, rules, result, record), bands)
 
 
 def _explain_rule(scheme: Scheme, rule: Rule, checked: Checked, result: SchemeResult) -> RuleExplanation:
@@ -175,16 +176,65 @@ def _verdict(scheme: Scheme, rule: Rule, checked: Checked, result: SchemeResult)
                            f"也命中,但 {winner.id} 在文件中更靠前")
 
 
-def _next_better(scheme: Scheme, rules: tuple[RuleExplanation, ...], result: SchemeResult) -> tuple[Improvement, ...]:
-    if not scheme.tiered:
+def _next_better(scheme: Scheme, rules: tuple[RuleExplanation, ...], result: SchemeResult,
+                 record: Record) -> tuple[Improvement, ...]:
+    """The ladder's tiers above the customer's, nearest first (unmatched: every tier, best first),
+    leaving out any whose needs point down the ladder."""
+    ladder = scheme.ladder
+    if not ladder:
         return ()
-    if result.status == "matched":
-        # The rules before the winner are exactly the better tiers, and none of them matched.
-        position = [r.id for r in rules].index(result.outcome[0])
-        candidates = list(reversed(rules[:position]))
-    else:
-        candidates = list(rules)
-    return tuple(_improvement(scheme, r) for r in candidates if not only_when_missing(scheme.rules[r.index]))
+    if result.status == "matched" and result.outcome[0] not in ladder:
+        return ()  # off the ladder (a drain tier): no rung to climb from
+    explained = {r.id: r for r in rules}
+    above = ladder[:ladder.index(result.outcome[0])][::-1] if result.status == "matched" else ladder
+    improvements = [_improvement(scheme, explained[rule_id]) for rule_id in above
+                    if not only_when_missing(scheme.rules[explained[rule_id].index])]
+    return tuple(i for i in improvements
+                 if not any(points_down(scheme, n.test, record.get(n.check.input)) for n in i.needs))
+
+
+def ladder_direction(scheme: Scheme, name: str) -> int:
+    """1 when the ladder's better tiers ask for higher values of input `name`, -1 for lower, 0 when its
+    tests on `name` do not say (fewer than two tiers test it, or they go both ways)."""
+    middles = []
+    for rule_id in scheme.ladder:
+        rule = scheme.rules[scheme.rule_ids.index(rule_id)]
+        middle = next((_middle(test) for test in rule.when if test.input == name and test.ordered), None)
+        if middle is not None:
+            middles.append(middle)
+    steps = [better - worse for better, worse in zip(middles, middles[1:], strict=False)]
+    if steps and all(step >= 0 for step in steps) and any(steps):
+        return 1
+    if steps and all(step <= 0 for step in steps) and any(steps):
+        return -1
+    return 0
+
+
+def _middle(test: UnaryTest) -> float | None:
+    """Where a test's accepted values sit: the middle of their span, its bound when open on one side."""
+    if not test.intervals:  # `missing`: no values at all
+        return None
+    lows = [i.lo for i in test.intervals]
+    highs = [i.hi for i in test.intervals]
+    lo = None if any(v is None for v in lows) else min(lows)  # type: ignore[type-var]
+    hi = None if any(v is None for v in highs) else max(highs)  # type: ignore[type-var]
+    if lo is None and hi is None:
+        return None
+    return float(hi if lo is None else lo if hi is None else (lo + hi) / 2)  # type: ignore[operator]
+
+
+def points_down(scheme: Scheme, test: UnaryTest, value: object, direction: int | None = None) -> bool:
+    """Whether passing `test` would take the customer's value down the ladder: e.g. spend must fall
+    below 5,000 when better tiers ask for more spend. Such a tier is no step up for this customer.
+    `direction`: ladder_direction's, when the caller has it."""
+    if value is None or not test.ordered or test.matches(value):
+        return False
+    direction = ladder_direction(scheme, test.input) if direction is None else direction
+    if direction > 0:
+        return all(i.hi is not None and i.hi <= value for i in test.intervals)  # type: ignore[operator]
+    if direction < 0:
+        return all(i.lo is not None and i.lo >= value for i in test.intervals)  # type: ignore[operator]
+    return False
 
 
 def only_when_missing(rule: Rule) -> bool:
@@ -205,7 +255,7 @@ def _improvement(scheme: Scheme, explained: RuleExplanation) -> Improvement:
         pairs += [(test, c) for test, c in zip(rule.any[branch], explained.branches[branch].tests, strict=True)
                   if not c.passed]
     return Improvement(rule.id, rule.label,
-                       tuple(Need(c, describe_need(test, scheme.inputs[test.input])) for test, c in pairs),
+                       tuple(Need(c, describe_need(test, scheme.inputs[test.input]), test) for test, c in pairs),
                        branch)
 
 

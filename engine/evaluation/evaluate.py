@@ -76,26 +76,33 @@ def for_domain(schemes: Sequence[Scheme], domain: str | None) -> list[Scheme]:
     return [scheme for scheme in schemes if scheme.scope.domain in (None, domain)]
 
 
-def applicable(schemes: Sequence[Scheme], columns: Sequence[str], require_all: bool = True
-               ) -> tuple[list[Scheme], dict[str, list[str]]]:
+def applicable(schemes: Sequence[Scheme], columns: Sequence[str]) -> tuple[list[Scheme], dict[str, list[str]]]:
     """Split schemes into those that can be evaluated and those that cannot (with the inputs lacking).
 
-    A file must have a column for every input (a file without one is about other customers);
-    a single customer needs at least one input, since JSON leaves out empty fields.
+    A scheme needs every input as a column of the file, or a key of a single customer's record (its
+    cell may be empty: "" or null): a file without one of its columns is about other customers. One
+    rule for both, so a row gets the same schemes from `kece evaluate`, `explain`, `plan --id`,
+    `plan --customer` (the row as JSON) and `plan --all`.
     """
     available = set(columns)
     usable, skipped = [], {}
     for scheme in schemes:
         missing = [name for name in scheme.inputs if name not in available]
-        if missing if require_all else len(missing) == len(scheme.inputs):
+        if missing:
             skipped[scheme.id] = missing
         else:
             usable.append(scheme)
     return usable, skipped
 
 
+FILE = Say("the file", "文件")
+CUSTOMER = Say("the customer", "客户")
+
+
 def choose_schemes(rulebook: Rulebook, requested: Sequence[str] | None, columns: Sequence[str],
-                   what: str = "the file", domain: str | None = None) -> tuple[list[Scheme], dict[str, list[str]]]:
+                   whom: Say = FILE, domain: str | None = None) -> tuple[list[Scheme], dict[str, list[str]]]:
+    """The schemes to evaluate for a file's header or one customer's keys (`whom` names which in
+    errors), and those skipped with the inputs they lack; every command chooses through here."""
     unknown = [s for s in requested or () if s not in rulebook.by_id]
     if unknown:
         raise UsageError(Say(f"unknown scheme {', '.join(unknown)}; the rules define: {', '.join(rulebook.by_id)}",
@@ -108,13 +115,16 @@ def choose_schemes(rulebook: Rulebook, requested: Sequence[str] | None, columns:
         en_other, zh_other = (f": {', '.join(other)} are for other domains", f":{'、'.join(other)} 属于其他领域") \
             if requested else ("", "")
         raise UsageError(Say(f"no scheme for domain {domain}{en_other}", f"没有领域为 {domain} 的方案{zh_other}"))
-    usable, skipped = applicable(kept, columns, require_all=what == "the file")
+    usable, skipped = applicable(kept, columns)
     if (requested and skipped) or not usable:
         details = Say("; ".join(f"{sid} needs {', '.join(cols)}" for sid, cols in skipped.items()),
                       ";".join(f"{sid} 需要 {'、'.join(cols)}" for sid, cols in skipped.items()))
-        whom = Say("the file", "文件") if what == "the file" else Say("the customer", "客户")
-        raise UsageError(Say(f"{whom.en} lacks inputs of the {'requested ' if requested else ''}schemes: {details.en}",
-                             f"{whom.zh}缺少{'所选' if requested else ''}方案的输入:{details.zh}"))
+        # JSON leaves out empty fields, so say how to give one.
+        hint = Say("; give an input the customer has no value for as null", ";客户没有取值的输入请写 null") \
+            if whom is CUSTOMER else Say("", "")
+        raise UsageError(Say(f"{whom.en} lacks inputs of the {'requested ' if requested else ''}schemes: "
+                             f"{details.en}{hint.en}",
+                             f"{whom.zh}缺少{'所选' if requested else ''}方案的输入:{details.zh}{hint.zh}"))
     return usable, skipped
 
 
@@ -146,7 +156,7 @@ def prepare_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes
                       ) -> tuple[list[Scheme], dict[str, list[str]], Prepared, np.ndarray | None]:
     """One customer typed for the schemes it can use: (schemes, skipped schemes, typed values, the
     normalised domain cell or None); a value that does not fit is a UsageError naming it."""
-    usable, skipped = choose_schemes(rulebook, schemes, list(customer), "the customer", domain)
+    usable, skipped = choose_schemes(rulebook, schemes, list(customer), CUSTOMER, domain)
     table = table_from_records([customer])
     prepared = prepare(table, usable, None, lang)
     if len(prepared.rejects):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from engine.analysis.explain import describe_need, evaluation_order, only_when_missing
+from engine.analysis.explain import describe_need, ladder_direction, only_when_missing, points_down
 from engine.backends.results import SchemeResult, resolve
 from engine.evaluation.evaluate import prepare_customer
 from engine.plans.arbitrate import Arbitration, Candidate, Dropped, arbitrate
@@ -237,14 +237,16 @@ def _drop_reason(d: Dropped, policy: Policy, catalog: Catalog) -> str:
 
 
 class _SchemeFacts:
-    """What plans need of a scheme, worked out once per scheme: its rules by id, their order for the
-    next better tier, and each distinct set of matching rules resolved by the hit policy."""
+    """What plans need of a scheme, worked out once per scheme: its rules by id, its ladder of tiers
+    for the next better one, and each distinct set of matching rules resolved by the hit policy."""
 
     def __init__(self, scheme: Scheme) -> None:
         self.scheme = scheme
         self.items: dict[str, Rule | Band] = {item.id: item for item in (*scheme.rules, *scheme.bands)}  # ids differ
-        self.order = evaluation_order(scheme)
-        self.positions = {rule.id: i for i, rule in enumerate(self.order)}
+        by_id = {rule.id: rule for rule in scheme.rules}
+        self.ladder = tuple(by_id[rule_id] for rule_id in scheme.ladder)  # best first
+        self.rungs = {rule.id: i for i, rule in enumerate(self.ladder)}
+        self.directions: dict[str, int] = {}
         self.results: dict[tuple[int, ...], SchemeResult] = {}
 
     def result(self, hits: Sequence[int]) -> SchemeResult:
@@ -338,18 +340,36 @@ def _next_tier(scheme: Scheme, result: SchemeResult, record: Record, catalog: Ca
     """What explain's `next_better` shows first, computed for the one rule it is about (a plan is
     built per customer of a whole file, so only what the plan shows is worked out)."""
     facts = _facts(scheme)
-    order = facts.order
     if result.status == "matched":
-        # the nearest better rule; a "not yet graded" rule (one only missing values reach) is no tier
-        better = [rule for rule in reversed(order[:facts.positions[result.outcome[0]]]) if not only_when_missing(rule)]
-        if not better:
-            return None
-        best, failing = better[0], _failing(better[0], record)
-    else:  # no rule matched: the rule that asks least, the lowest tier on a tie
-        candidates = [rule for rule in reversed(order) if not only_when_missing(rule)] or list(reversed(order))
-        best, failing = min(((rule, _failing(rule, record)) for rule in candidates), key=lambda pair: len(pair[1]))
+        rung = facts.rungs.get(result.outcome[0])
+        if rung is None:
+            return None  # off the ladder (a drain tier): no rung to climb from
+        # The nearest better tier that is a step up for this customer.
+        found = next(((rule, failing) for rule in reversed(facts.ladder[:rung]) if not only_when_missing(rule)
+                      and not _down(facts, failing := _failing(rule, record), record)), None)
+    else:  # no rule matched: the tier that asks least, the lowest on a tie
+        found = min(((rule, failing) for rule in reversed(facts.ladder) if not only_when_missing(rule)
+                     and not _down(facts, failing := _failing(rule, record), record)),
+                    key=lambda pair: len(pair[1]), default=None)
+    if found is None:
+        return None
+    best, failing = found
     needs = tuple([_view(scheme, test, catalog).need(record.get(test.input)) for test in failing])
     return NextTier(best.id, best.label.get(catalog.lang), needs)
+
+
+def _down(facts: _SchemeFacts, failing: list[UnaryTest], record: Record) -> bool:
+    """Whether a need points down the ladder (explain's points_down; its direction worked out once per input)."""
+    for test in failing:
+        value = record.get(test.input)
+        if value is None or not test.ordered:
+            continue
+        if test.input not in facts.directions:
+            facts.directions[test.input] = ladder_direction(facts.scheme, test.input)
+        direction = facts.directions[test.input]
+        if direction and points_down(facts.scheme, test, value, direction):
+            return True
+    return False
 
 
 def _failing(rule: Rule, record: Record) -> list[UnaryTest]:

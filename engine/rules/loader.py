@@ -163,10 +163,54 @@ class _SchemeBuilder:
         scope = self._scope()
         scheme = Scheme(spec.id, spec.title, spec.hit_policy, self.inputs, rules, bands, (), spec.description,
                         spec.source, self.path, spec.location, spec.complete, scope, spec.plan_section,
-                        spec.tiers if spec.tiers is not None else spec.hit_policy in ("first", "priority"))
+                        self._ladder(rules))
         # Examples are checked against the compiled rules, then attached.
         examples = tuple(self._example(i, ex, scheme) for i, ex in enumerate(spec.examples))
         return dataclasses.replace(scheme, examples=tuple(e for e in examples if e is not None))
+
+    def _ladder(self, rules: tuple[Rule, ...]) -> tuple[str, ...]:
+        """`tiers` as the rule ids of the ladder, best first."""
+        raw, policy = self.spec.tiers, self.spec.hit_policy
+        order = sorted(rules, key=lambda r: (-r.priority, r.index)) if policy == "priority" else list(rules)
+        if raw is None or isinstance(raw.value, bool):
+            wanted = raw.value if raw is not None else policy in ("first", "priority")
+            return tuple(rule.id for rule in order) if wanted else ()
+        if not raw.is_list:
+            self.problem(raw.location, "tiers", Say(f"'{raw.text}' is not true, false or a list of rule ids",
+                                                    f"“{raw.text}”不是 true、false 或规则 id 的列表"),
+                         Say("list the tiers best first: tiers: [diamond, gold, silver]",
+                             "请按由好到差列出等级:tiers: [diamond, gold, silver]"))
+            return ()
+        if policy in ("collect", "score"):
+            self.problem(raw.location, "tiers", Say(f"a ladder of tiers needs one result per customer, not "
+                                                    f"hit_policy {policy}", f"等级阶梯要求每位客户只有一个结果,"
+                                                    f"不能用 hit_policy {policy}"))
+            return ()
+        position = {rule.id: n for n, rule in enumerate(order)}
+        ladder: list[str] = []
+        for n, item in enumerate(raw.value):
+            key = f"tiers[{n}]"
+            if item.value not in position:
+                if self.complete:
+                    self.problem(item.location, key, Say(f"unknown rule '{item.text}'", f"未知的规则“{item.text}”"),
+                                 did_you_mean(str(item.text), list(position)))
+            elif item.value in ladder:
+                self.problem(item.location, key, Say(f"rule '{item.value}' is listed twice",
+                                                     f"规则“{item.value}”重复列出"))
+            elif policy != "unique" and ladder and position[item.value] < position[ladder[-1]]:
+                # Under first/priority a better tier must be tried first, or a customer who meets it
+                # could be held in a worse one, and the ladder would promise what the rules do not give.
+                self.problem(item.location, key,
+                             Say(f"'{item.value}' is listed below '{ladder[-1]}' but {policy} tries it first",
+                                 f"“{item.value}”排在“{ladder[-1]}”之下,但按 {policy} 它先被判定"),
+                             Say("list the tiers in the order the rules are tried, best first",
+                                 "请按规则的判定顺序、由好到差列出等级"))
+            else:
+                ladder.append(item.value)
+        if len(raw.value) < 2:
+            self.problem(raw.location, "tiers", Say("a ladder needs at least two tiers", "等级阶梯至少要有两级"),
+                         Say("or write tiers: false", "或写 tiers: false"))
+        return tuple(ladder)
 
     def _input(self, name: str, decl) -> Input:
         key = f"inputs.{name}"

@@ -211,7 +211,12 @@ class Scheme:
     complete: bool = False
     scope: Scope = Scope()
     plan_section: str = "segment"
-    tiered: bool = False  # rules are tiers, best first: explain and plans show the next better one
+    ladder: tuple[str, ...] = ()  # the rule ids that are tiers, best first (`tiers`); () when none are
+
+    @property
+    def tiered(self) -> bool:
+        """Explain and plans show the next better tier of the ladder."""
+        return bool(self.ladder)
 
     @cached_property
     def rule_ids(self) -> tuple[str, ...]:

@@ -38,6 +38,8 @@ _EXPECT_SCHEMA = {
                    "out_of_scope when the scheme does not apply to the customer).",
     "anyOf": [{"type": ["string", "null"]}, {"type": "array", "items": {"type": "string"}}],
 }
+_TIERS_SCHEMA = {"anyOf": [{"type": "boolean"}, {"type": "array", "items": {"type": "string"}, "minItems": 2,
+                                                "uniqueItems": True}]}
 
 
 def doc(text: str, **extra: Any) -> dict[str, Any]:
@@ -176,9 +178,11 @@ class SchemeSpec:
     complete: bool = field(default=False, metadata=doc("Every customer must match a rule: kece check reports "
                                                       "gaps as errors, not warnings"))
     scope: ScopeSpec | None = field(default=None, metadata=doc("Which customers the scheme applies to"))
-    tiers: bool | None = field(default=None, metadata=doc(
-        "The rules are tiers, best first: kece explain and action plans show what a customer lacks for the next "
-        "better one. Default: true under first and priority, false otherwise"))
+    tiers: Raw | None = field(default=None, metadata=doc(
+        "The rules are tiers: kece explain and action plans show what a customer lacks for the next better one. "
+        "true: every rule, best first in evaluation order; false: none; a list of rule ids, best first: only "
+        "those are the ladder (a rule left out, such as a drain tier, is never offered as better). Default: true "
+        "under first and priority, false otherwise", schema=_TIERS_SCHEMA))
     plan_section: PlanSection = field(default="segment", metadata=doc(
         "Where an action plan puts the result: segment (default), talking_points or contacts"))
     location: Location = field(default=Location(""), compare=False)

@@ -28,6 +28,7 @@ from engine.backends.vectorized import OUT_OF_SCOPE, SchemeColumns  # noqa: E402
 from engine.errors import Say, UsageError  # noqa: E402
 from engine.evaluation.batch import CHUNK_ROWS, SchemeSummary, empty_summary, evaluate_chunks  # noqa: E402
 from engine.evaluation.evaluate import display_label  # noqa: E402
+from engine.io.outputs import check_output_file, refuse_overwrite  # noqa: E402
 from engine.io.tables import atomic_write  # noqa: E402
 from engine.messages import t  # noqa: E402
 from engine.rules.model import Rulebook, Scheme  # noqa: E402
@@ -184,5 +185,7 @@ def render(data: ReportData, lang: str = "zh") -> str:
 
 
 def write_report(data: ReportData, path: Path, lang: str = "zh") -> None:
+    check_output_file(path)
+    refuse_overwrite([data.input], [path])
     html = render(data, lang)
     atomic_write(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))

@@ -265,3 +265,28 @@ def test_a_partial_linked_from_outside_the_playbooks_is_not_included(playbooks: 
     assert result.exit_code == 1, result.output
     assert "a link to a file outside the playbooks folder" in result.output
     assert "SECRET" not in result.output
+
+
+# Exit 70 where the user made the mistake -----------------------------------------------------------
+
+def test_a_rule_label_with_dollar_signs_is_text_in_the_report(rules_dir, customers: Path, tmp_path: Path) -> None:
+    label = "{zh: '$A$ 类 $x_1^2', en: '$A$'}"
+    folder = rules_dir({"bank_tier.yaml": BANK.replace("{zh: A类客户, en: Grade A}", label)})
+    out = tmp_path / "report.html"
+    result = run("report", str(customers), "-o", str(out), "--rules", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "$A$ 类 $x_1^2" in out.read_text(encoding="utf-8")
+
+
+def test_a_customer_json_nested_too_deeply_is_a_usage_error(bank_rules: Path) -> None:
+    result = run("evaluate", "--customer", '{"assets": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                 "--rules", str(bank_rules), "--lang", "en")
+    assert result.exit_code == 2, result.output
+    assert "--customer nests too deeply" in result.output
+
+
+def test_init_into_a_dangling_symlink_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "ws").symlink_to(tmp_path / "nowhere")
+    result = run("init", str(tmp_path / "ws"), "--lang", "en")
+    assert result.exit_code == 2, result.output
+    assert "ws" in result.output and "Traceback" not in result.output

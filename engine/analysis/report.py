@@ -33,7 +33,8 @@ from engine.io.tables import atomic_write  # noqa: E402
 from engine.messages import t  # noqa: E402
 from engine.rules.model import Rulebook, Scheme  # noqa: E402
 
-plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 11})
+# text.parse_math off: a rule label such as "$5$ 以上" is text, not a matplotlib formula to parse.
+plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 11, "text.parse_math": False})
 TEMPLATES = Path(__file__).parent / "templates"
 NOT_APPLICABLE = "!out_of_scope"  # a cross-tab key of its own: out of scope is not unmatched ("")
 

@@ -234,6 +234,18 @@ def test_templates_asking_for_unbounded_work_fail_at_their_line(playbooks: Path,
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("line", ["{% for i in range(10**9) %}x{% endfor %}", "{{ 'a' * 10**10 }}",
+                                  "{{ 2 ** 100000 }}", "{% for i in range(0, 10**30, 1) %}{% endfor %}"])
+def test_check_finds_templates_asking_for_unbounded_work(playbooks: Path, bank_rules: Path, line: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(playbooks.parent)  # check reads ./playbooks
+    (playbooks / "plan.md.j2").write_text((playbooks / "plan.md.j2").read_text(encoding="utf-8") + line + "\n",
+                                          encoding="utf-8")
+    result = run("check", "--rules", str(bank_rules), "--lang", "en")
+    assert result.exit_code == 1, result.output
+    assert "plan.md.j2:" in result.output and "items a template may make for one plan" in result.output
+
+
 @pytest.mark.parametrize("path", ["messages/zh.yaml", "plan.md.j2"])
 def test_a_playbook_file_that_is_not_utf8_is_located(playbooks: Path, bank_rules: Path, path: str) -> None:
     target = playbooks / path

@@ -32,6 +32,7 @@ from engine.evaluation.batch import evaluate_file
 from engine.evaluation.evaluate import BACKENDS, customer_from_file, evaluate_customer
 from engine.features.calibration import load as load_calibration
 from engine.features.derive import calibrate_file, derive_file
+from engine.io.outputs import check_output_file, refuse_overwrite
 from engine.messages import t
 from engine.rules.loader import display_path
 from engine.workspace import init_workspace
@@ -53,6 +54,9 @@ CalibrationOption = Annotated[Path | None, typer.Option(
     "and clv from recency_days, frequency, monetary_total.")]
 AsOfOption = Annotated[str | None, typer.Option(
     "--as-of", help="The day the figures are computed for, YYYY-MM-DD (default: the last transaction date).")]
+RawCsvOption = Annotated[bool, typer.Option(
+    "--raw-csv", help="Write CSV cells exactly as they are, for programs: by default a cell starting with = + - @ "
+    "(a spreadsheet formula) is prefixed with ' so that Excel shows it as text.")]
 DomainOption = Annotated[str | None, typer.Option(
     "--domain", help="Only schemes for this domain (bank, dealer, education, retail, b2b) and those without one.")]
 
@@ -123,6 +127,7 @@ def evaluate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
+    raw_csv: RawCsvOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """Evaluate customers: a file (CSV, .xlsx, .parquet, .jsonl; one output row per valid row) or one
@@ -143,7 +148,7 @@ def evaluate(
     with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
         run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
                             id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet,
-                            progress=progress, domain=domain, features=hook)
+                            progress=progress, domain=domain, features=hook, escape_formulas=not raw_csv)
     views.show_run(run, lang)
 
 
@@ -243,6 +248,8 @@ def plan_command(
         return
     if output is None:
         output = Path("kece-out/plans") / f"{FileNames().take(plan.customer.id, 0)}.{fmt}"
+    check_output_file(output)
+    refuse_overwrite([input], [output])
     output.parent.mkdir(parents=True, exist_ok=True)
     write_file(output, content)
     views.show_written(lang, output)
@@ -269,6 +276,8 @@ def report(
 
     check_lang(lang)
     pair = parse_cross(cross)
+    check_output_file(output)
+    refuse_overwrite([input], [output])  # before the work; write_report checks again
     rulebook = load_rules(rules, lang)
     data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang,
                    domain=domain)
@@ -289,6 +298,7 @@ def derive(
     rejects: Annotated[Path | None, typer.Option(help="Rejects file (default: OUTPUT.rejects.csv).")] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or text file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    raw_csv: RawCsvOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """One row per customer from a transactions file: recency, frequency, spend, trend, churn, and the
@@ -297,7 +307,7 @@ def derive(
     features = load_feature_set(rules, lang)
     loaded = load_calibration(calibration, display_path(calibration)) if calibration else None
     run = derive_file(input, output, features, as_of=as_of, calibration=loaded, rejects=rejects, encoding=encoding,
-                      sheet=sheet, lang=lang)
+                      sheet=sheet, lang=lang, escape_formulas=not raw_csv)
     views.show_derive(run, calibration, lang)
 
 

@@ -63,6 +63,10 @@ def test_required_inputs_reject_empty_cells():
     ("date", ["2024年6月30日", "2024-06-30 00:00:00", "20240630", "２０２４/６/３０", "2024-06-30 12:30:00"],
      [19904.0, 19904.0, 19904.0, 19904.0, ("reject", "not a date (YYYY-MM-DD)")]),
     ("boolean", ["有", "无", "Ｙ", "真"], [True, False, True, True]),
+    # Regression (issue 14): these aborted the whole batch or crashed explain and plan later.
+    ("number", ["1e1000000", "9" * 1_000_000, "1e1000000万", "5"],
+     [("reject", "not a number"), ("reject", "not a number"), ("reject", "not a number"), 5.0]),
+    ("date", ["0000-01-01", "0001-01-01"], [("reject", "not a date (YYYY-MM-DD)"), -719162.0]),
 ])
 def test_values_as_spreadsheets_and_crm_systems_export_them(kind, cells, expected):
     assert read(kind, cells) == expected

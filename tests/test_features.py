@@ -45,12 +45,17 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_bundled_file_declares_the_contract_features_with_grepping_quotes():
+def test_bundled_file_declares_the_contract_features():
     assert set(FEATURES.spec.features) == CONTRACT
     assert {FEATURES.name(c) for c in CALIBRATED} == {"r_score", "f_score", "m_score", "pyramid_tier", "clv",
                                                      "clv_lost_for_good", "clv_temporarily_lost"}
+
+
+def test_bundled_features_quote_passages_that_grep():
     quotes = [f.source for f in FEATURES.spec.features.values() if f.source] + [FEATURES.parameters.clv.source]
     assert len(quotes) >= 8
+    if not SOURCE_MATERIAL.is_dir():  # a clone of kece alone: the quotes cannot be checked here
+        pytest.skip("the source material is not beside this checkout")
     for source in quotes:
         assert source.quote in (SOURCE_MATERIAL / source.file).read_text(encoding="utf-8"), source
 

@@ -13,12 +13,13 @@ import pytest
 import engine
 
 REPO = Path(__file__).resolve().parent.parent
-CROSS_CUTTING = {"errors", "messages", "bundled"}
+CROSS_CUTTING = {"errors", "messages", "bundled", "limits"}
 # What each room may import besides the cross-cutting modules (docs/architecture.md, the __init__ docstrings).
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "messages": set(),
     "bundled": set(),
+    "limits": set(),
     "workspace": set(),
     "rules": set(),
     "backends": {"rules"},

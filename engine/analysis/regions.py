@@ -26,6 +26,7 @@ import pandas as pd
 from engine.backends.results import resolve
 from engine.backends.vectorized import ColumnView, all_tests_mask, evaluate_frame
 from engine.errors import Location
+from engine.limits import limits
 from engine.rules.literals import ORDERED_TYPES, format_value
 from engine.rules.model import Input, Scheme, Value
 from engine.rules.unary import UnaryTest
@@ -147,14 +148,14 @@ def typed_column(decl: Input, atoms: list[Atom], index: np.ndarray) -> pd.Series
     return pd.Series(pd.Categorical.from_codes(codes[index], categories=categories))
 
 
-def grid_cells(sizes: list[int], seed: int = 7) -> tuple[np.ndarray, bool]:
-    """All cells as rows of atom indices, or a seeded sample when there are too many."""
+def grid_cells(sizes: list[int], budget: int = EXACT_CELL_LIMIT, seed: int = 7) -> tuple[np.ndarray, bool]:
+    """All cells as rows of atom indices, or a seeded sample when there are more than `budget`."""
     total = math.prod(sizes)
-    if total <= EXACT_CELL_LIMIT:
+    if total <= min(EXACT_CELL_LIMIT, budget):
         grids = np.meshgrid(*[np.arange(s) for s in sizes], indexing="ij")
         return np.stack([g.reshape(-1) for g in grids], axis=1), False
     rng = np.random.default_rng(seed)
-    sample = np.stack([rng.integers(0, s, SAMPLE_CELLS) for s in sizes], axis=1)
+    sample = np.stack([rng.integers(0, s, min(SAMPLE_CELLS, budget)) for s in sizes], axis=1)
     return np.unique(sample, axis=0), True
 
 
@@ -164,7 +165,11 @@ def analyse(scheme: Scheme) -> Analysis:
     names = [n for n in scheme.inputs if n in scoped or any(n in rule.inputs for rule in scheme.rules)]
     decls = [scheme.inputs[n] for n in names]
     atoms = [input_atoms(scheme, d) for d in decls]
-    cells, sampled = grid_cells([len(a) for a in atoms]) if names else (np.zeros((1, 0), dtype=np.int64), False)
+    # Every cell evaluates every test: a scheme with many rules gets fewer cells (a sample), so that
+    # `kece check` on any file finishes in seconds (KECE_MAX_ANALYSIS_WORK).
+    tests = 1 + len(scheme.scope.tests) + sum(len(rule.tests) for rule in scheme.rules)
+    budget = max(1_000, limits().analysis_work // tests)
+    cells, sampled = grid_cells([len(a) for a in atoms], budget) if names else (np.zeros((1, 0), dtype=np.int64), False)
     columns = {d.name: typed_column(d, a, cells[:, k]) for k, (d, a) in enumerate(zip(decls, atoms, strict=True))}
     result = Analysis(scheme, cells=len(cells), sampled=sampled)
     view = ColumnView(columns)

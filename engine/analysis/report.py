@@ -28,11 +28,13 @@ from engine.backends.vectorized import OUT_OF_SCOPE, SchemeColumns  # noqa: E402
 from engine.errors import Say, UsageError  # noqa: E402
 from engine.evaluation.batch import CHUNK_ROWS, SchemeSummary, empty_summary, evaluate_chunks  # noqa: E402
 from engine.evaluation.evaluate import display_label  # noqa: E402
+from engine.io.outputs import check_output_file, refuse_overwrite  # noqa: E402
 from engine.io.tables import atomic_write  # noqa: E402
 from engine.messages import t  # noqa: E402
 from engine.rules.model import Rulebook, Scheme  # noqa: E402
 
-plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 11})
+# text.parse_math off: a rule label such as "$5$ 以上" is text, not a matplotlib formula to parse.
+plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 11, "text.parse_math": False})
 TEMPLATES = Path(__file__).parent / "templates"
 NOT_APPLICABLE = "!out_of_scope"  # a cross-tab key of its own: out of scope is not unmatched ("")
 
@@ -184,5 +186,7 @@ def render(data: ReportData, lang: str = "zh") -> str:
 
 
 def write_report(data: ReportData, path: Path, lang: str = "zh") -> None:
+    check_output_file(path)
+    refuse_overwrite([data.input], [path])
     html = render(data, lang)
     atomic_write(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))

@@ -44,6 +44,9 @@ def load_rules(rules: Path | None, lang: str, quiet: bool = False) -> Rulebook:
 def parse_customer_json(text: str) -> dict[str, Any]:
     try:
         record = json.loads(text)
+    except RecursionError:  # Python's parser recurses per level of nesting
+        raise UsageError(Say("--customer nests too deeply; a customer is one object of values",
+                             "--customer 嵌套层数过多;客户应是一个由取值组成的对象")) from None
     except json.JSONDecodeError as exc:
         raise UsageError(Say(f"--customer is not valid JSON: {exc.msg} at character {exc.pos + 1}",
                              f"--customer 不是有效的 JSON:第 {exc.pos + 1} 个字符处 {exc.msg}")) from None

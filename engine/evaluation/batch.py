@@ -16,6 +16,7 @@ from engine.backends.scope import domain_column, rows_domains
 from engine.backends.vectorized import CONFLICTED, OUT_OF_SCOPE, UNMATCHED, SchemeColumns
 from engine.evaluation.evaluate import Backend, alias_schemes, choose_schemes, display_label, evaluate_prepared
 from engine.io.coerce import Prepared, empty_rejects, prepare
+from engine.io.outputs import check_output_file, refuse_overwrite
 from engine.io.tables import ChunkWriter, apply_aliases, check_output_suffix, guess_id_column, iter_table
 from engine.rules.model import Rulebook, Scheme
 
@@ -144,19 +145,22 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
                   id_column: str | None = None, rejects: Path | None = None, lang: str = "zh",
                   encoding: str | None = None, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS,
                   progress: Progress | None = None, domain: str | None = None,
-                  features: FeatureHook | None = None) -> BatchRun:
+                  features: FeatureHook | None = None, escape_formulas: bool = True) -> BatchRun:
     """Evaluate every row of a customer file (CSV, Excel, Parquet, JSON Lines); rows that cannot
-    be read go to the rejects file, written like the output (.csv, .xlsx or .parquet)."""
+    be read go to the rejects file, written like the output (.csv, .xlsx or .parquet).
+    `escape_formulas=False` writes CSV cells exactly as they are, for programs rather than people."""
     output = output or Path("kece-out") / f"{input_path.stem}.evaluated.csv"
     rejects = rejects or output.with_name(f"{output.stem}.rejects{output.suffix}")
-    for path in (output, rejects):
-        check_output_suffix(path)  # before the work, not after it
+    for path in (output, rejects):  # before the work, not after it
+        check_output_suffix(path)
+        check_output_file(path)
+    refuse_overwrite([input_path], [output, rejects])
     run = evaluate_chunks(rulebook, input_path, schemes=schemes, backend=backend, id_column=id_column, lang=lang,
                           encoding=encoding, sheet=sheet, chunk_rows=chunk_rows, domain=domain,
                           enrich=features.apply if features else None)
     summaries = {scheme.id: empty_summary(scheme) for scheme in run.schemes}
     id_name = run.id_name or "row"
-    results, rejected = ChunkWriter(output), ChunkWriter(rejects)
+    results, rejected = ChunkWriter(output, escape_formulas), ChunkWriter(rejects, escape_formulas)
     rows_in = rows_out = rows_rejected = count = 0
     try:
         for chunk in run.chunks:
@@ -173,12 +177,14 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
             count += 1
             if progress:
                 progress(rows_in)
+        results.finish(pd.DataFrame(columns=_result_columns(run.schemes, id_name)))
+        rejected.finish(empty_rejects())
     except BaseException:
         results.abandon()
         rejected.abandon()
         raise
-    results.close(pd.DataFrame(columns=_result_columns(run.schemes, id_name)))
-    rejected.close(empty_rejects())
+    results.publish()
+    rejected.publish()
     return BatchRun(input_path, output, rejects, rows_in, rows_out, rows_rejected, list(summaries.values()),
                     run.skipped, backend, run.encoding, count)
 

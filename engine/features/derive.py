@@ -24,6 +24,7 @@ from engine.features.transactions import (
     read_cells,
 )
 from engine.io.coerce import coerce_column, table_from_records
+from engine.io.outputs import check_output_file, refuse_overwrite
 from engine.io.tables import ChunkWriter, check_output_suffix
 from engine.rules.model import Input
 
@@ -81,11 +82,14 @@ def _fit_on_transactions(path: Path, base: pd.DataFrame, features: FeatureSet, a
 
 def derive_file(path: Path, output: Path, features: FeatureSet, *, as_of: str | None = None,
                 calibration: cal.Calibration | None = None, rejects: Path | None = None,
-                encoding: str | None = None, sheet: str | None = None, lang: str = "zh") -> DeriveRun:
+                encoding: str | None = None, sheet: str | None = None, lang: str = "zh",
+                escape_formulas: bool = True) -> DeriveRun:
     """Base and calibrated features per customer; fits a calibration on the same data when none is given."""
     rejects = rejects or output.with_name(f"{output.stem}.rejects{output.suffix}")
     for target in (output, rejects):
         check_output_suffix(target)
+        check_output_file(target)
+    refuse_overwrite([path], [output, rejects])
     tx, as_of_day, base = _features_from_transactions(path, features, as_of, encoding, sheet, lang)
     as_of_text = day_to_date(as_of_day).isoformat()
     fitted = calibration is None
@@ -95,8 +99,7 @@ def derive_file(path: Path, output: Path, features: FeatureSet, *, as_of: str | 
                                           ("days_since_last", "transaction_count", "amount_sum", "days_since_first")),
                            churned=base["churn_flag"].to_numpy())
     table = _output_table(base, calibrated, features, calibration.id)
-    _write(output, table)
-    _write(rejects, tx.rejects)
+    _write({output: table, rejects: tx.rejects}, escape_formulas)
     return DeriveRun(output, rejects, tx.rows_in, len(tx.day), len(tx.rejects), len(table), as_of_text,
                      as_of is not None, calibration, fitted)
 
@@ -125,19 +128,26 @@ def _output_table(base: pd.DataFrame, calibrated: dict[str, np.ndarray], feature
     return pd.DataFrame(data)
 
 
-def _write(path: Path, table: pd.DataFrame) -> None:
-    writer = ChunkWriter(path)
+def _write(tables: dict[Path, pd.DataFrame], escape_formulas: bool) -> None:
+    # Every file is complete before any is published: never new features beside old rejects.
+    writers = [ChunkWriter(path, escape_formulas) for path in tables]
     try:
-        writer.write(table)
+        for writer, table in zip(writers, tables.values(), strict=True):
+            writer.write(table)
+            writer.finish(table.iloc[:0])
     except BaseException:
-        writer.abandon()
+        for writer in writers:
+            writer.abandon()
         raise
-    writer.close(table.iloc[:0])
+    for writer in writers:
+        writer.publish()
 
 
 def calibrate_file(path: Path, output: Path, features: FeatureSet, *, as_of: str | None = None,
                    encoding: str | None = None, sheet: str | None = None, lang: str = "zh") -> CalibrateRun:
     """Fit cut-points on a transactions file, or on a customer file that already has the base features."""
+    check_output_file(output)
+    refuse_overwrite([path], [output])
     cells, _ = read_cells(path, encoding, sheet, lang)
     names = [features.name(c) for c in _BASE_INPUTS]
     if all(name and name in cells.columns for name in names):

@@ -7,6 +7,7 @@ Typed columns: number, integer and date are float64 (NaN = missing; dates in day
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import unicodedata
@@ -31,6 +32,8 @@ from engine.rules.literals import (
 from engine.rules.model import Input, Scheme, Value
 
 REJECT_COLUMNS = ["row", "id", "column", "value", "reason"]
+FIRST_DAY = (dt.date.min - EPOCH).days
+LAST_DAY = (dt.date.max - EPOCH).days
 
 
 def empty_rejects() -> pd.DataFrame:
@@ -64,6 +67,8 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
         typed = numbers
     elif kind == "date":
         typed = _days(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"))
+        # numpy reads year 0 (0000-01-01); Python's dates, which explain and plans show, begin at year 1.
+        typed = typed.where((typed >= FIRST_DAY) & (typed <= LAST_DAY))
         # Other forms (2024/6/3, 2024年6月3日, 20240603, a midnight time) take the slower path.
         other = typed.isna() & ~empty
         if other.any():

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from engine.errors import InputFileError, Say
 from engine.io.coerce import REJECT_COLUMNS, empty_rejects
+from engine.io.outputs import check_output_file, neutralise_formulas, write_xlsx
 from engine.rules.model import Scheme
 
 # Spreadsheet row numbers: the header is row 1, so the first customer is row 2.
@@ -265,11 +266,15 @@ def check_output_suffix(path: Path) -> None:
 
 class ChunkWriter:
     """Writes a table chunk by chunk and puts the file in place only when every chunk is written:
-    CSV and Parquet stream to a temporary file; Excel (at most ~1M rows anyway) is written at the end."""
+    CSV and Parquet stream to a temporary file; Excel (at most ~1M rows anyway) is written at the end.
+    CSV cells a spreadsheet would run as formulas are neutralised unless `escape_formulas` is off
+    (machine consumers); Excel cells are always text, never formulas."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, escape_formulas: bool = True) -> None:
         check_output_suffix(path)
+        check_output_file(path)
         self.path = path
+        self.escape_formulas = escape_formulas
         self.suffix = path.suffix.lower()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -281,6 +286,7 @@ class ChunkWriter:
 
     def write(self, table: pd.DataFrame) -> None:
         if self.suffix == ".csv":
+            table = neutralise_formulas(table) if self.escape_formulas else table
             table.to_csv(self.tmp, mode="a" if self.rows else "w", header=not self.rows, index=False,
                          encoding="utf-8-sig" if not self.rows else "utf-8")
         elif self.suffix == ".parquet":
@@ -297,14 +303,22 @@ class ChunkWriter:
         self.rows += len(table)
 
     def close(self, empty: pd.DataFrame) -> None:
-        """Finish the file; `empty` gives the columns when no chunk had rows."""
+        """Finish the file and put it in place; `empty` gives the columns when no chunk had rows."""
+        self.finish(empty)
+        self.publish()
+
+    def finish(self, empty: pd.DataFrame) -> None:
+        """Complete the temporary file without publishing it: a run that writes results and rejects
+        finishes both before publishing either, so a failure never pairs new results with old rejects."""
         if self.rows == 0 and self.suffix != ".xlsx":
             self.write(empty)
         if self.parquet is not None:
             self.parquet.close()
         if self.suffix == ".xlsx":
             whole = pd.concat(self.pending, ignore_index=True) if self.pending else empty
-            whole.to_excel(self.tmp, index=False, engine="openpyxl")
+            write_xlsx(whole, self.tmp)
+
+    def publish(self) -> None:
         _publish(self.tmp, self.path)
 
     def abandon(self) -> None:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from engine.evaluation.batch import FeatureHook, evaluate_chunks
 from engine.io.coerce import empty_rejects
+from engine.io.outputs import neutralise_formulas, refuse_overwrite
 from engine.io.tables import atomic_write
 from engine.plans.compose import NAME_COLUMNS, build_plan
 from engine.plans.model import Plan
@@ -137,6 +138,8 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
                                  encoding=encoding, sheet=sheet, chunk_rows=CHUNK_ROWS, domain=domain,
                                  enrich=features.apply if features else None)
     usable = evaluation.schemes
+    rejects_path = out_dir / f"{input_path.stem}.rejects.csv"
+    refuse_overwrite([input_path], [rejects_path])
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix, file_names = f".{fmt}", FileNames()
     entries: list[IndexEntry] = []
@@ -173,6 +176,6 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
     write_file(index, render_template(folder, f"index.{index_fmt}.j2", index_fmt, catalog, entries=entries,
                                       as_of=as_of))
     rejected = pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable") if rejects else empty_rejects()
-    rejects_path = out_dir / f"{input_path.stem}.rejects.csv"
-    atomic_write(rejects_path, lambda tmp: rejected.to_csv(tmp, index=False, encoding="utf-8-sig"))
+    atomic_write(rejects_path, lambda tmp: neutralise_formulas(rejected).to_csv(tmp, index=False,
+                                                                                encoding="utf-8-sig"))
     return PlanRun(len(entries), rows_in, len(rejected), index, rejects_path, evaluation.skipped, evaluation.encoding)

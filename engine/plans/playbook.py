@@ -24,6 +24,14 @@ from jinja2.sandbox import SandboxedEnvironment
 from engine.bundled import bundled_dir
 from engine.errors import KeceError, Location, Say
 from engine.plans.flat_templates import FlatIncludes, always_set, compile_flat
+from engine.plans.template_limits import (
+    TemplateLimitError,
+    bounded_binop,
+    bounded_output,
+    bounded_range,
+    start_rendering,
+)
+from engine.rules.yamlnodes import YamlTooLarge, bounded_safe_load
 
 Format = Literal["md", "html", "docx"]
 FORMATS: tuple[Format, ...] = ("md", "html", "docx")
@@ -131,13 +139,18 @@ def template_type(cls: type) -> type:
 
 class PlaybookSandbox(SandboxedEnvironment):
     code_generator_class = FlatIncludes
+    intercepted_binops = frozenset({"*", "**"})  # bounded: engine/plans/template_limits.py
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
+        self.globals["range"] = bounded_range
         self._chosen: dict[tuple, jinja2.Template] = {}
         # (template name, id of the message namespace) -> (flat template, the namespace, kept alive so
         # that its id cannot be reused by another object while the entry exists)
         self._flat: dict[tuple[str, int], tuple[jinja2.Template, object]] = {}
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        return bounded_binop(operator, left, right)
 
     def direct_types(self, attr: str) -> frozenset[type]:
         """The template types whose instances always hold `attr` (read from compiled flat templates)."""
@@ -210,16 +223,27 @@ class PlaybookLoader(jinja2.FileSystemLoader):
 
     def __init__(self, folder: Path) -> None:
         super().__init__(str(folder))
+        self.folder = folder
         self.missing: set[str] = set()
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
         if template in self.missing:
             raise jinja2.TemplateNotFound(template)
         try:
-            return super().get_source(environment, template)
+            found = super().get_source(environment, template)
         except jinja2.TemplateNotFound:
             self.missing.add(template)
             raise
+        except UnicodeDecodeError as exc:
+            raise PlaybookError(Say(f"the template is not UTF-8 text (byte {exc.start}); save it as UTF-8",
+                                    f"模板不是 UTF-8 编码的文本(第 {exc.start} 字节);请另存为 UTF-8"),
+                                TemplateLocation(str(self.folder / template))) from None
+        # A symlink may not bring a file from elsewhere (another team's folder, /etc) into plans.
+        if found[1] and not Path(found[1]).resolve().is_relative_to(self.folder.resolve()):
+            raise PlaybookError(Say("the template is a link to a file outside the playbooks folder; copy the "
+                                    "file into the folder instead", "模板是指向 playbooks 文件夹之外文件的链接;"
+                                    "请把文件复制到该文件夹中"), TemplateLocation(str(self.folder / template)))
+        return found
 
 
 @lru_cache(maxsize=32)
@@ -245,12 +269,14 @@ def render(folder: Path, name: str, fmt: Format, lang: str, **variables: object)
     """A template rendered with its fixed partials pasted in; on an error, rendered again as written
     (the same variables give the same error) so that the error names the partial's file and line."""
     env = environment(folder, fmt, lang)
+    start_rendering()
     try:
-        return env.flat_template(name, variables.get("msg")).render(**variables)
-    except jinja2.TemplateError:
+        return bounded_output(env.flat_template(name, variables.get("msg")).generate(**variables))
+    except (jinja2.TemplateError, ArithmeticError):
         pass
+    start_rendering()
     with catch_jinja(folder, name):
-        return env.get_template(name).render(**variables)
+        return bounded_output(env.get_template(name).generate(**variables))
 
 
 @contextmanager
@@ -261,6 +287,8 @@ def catch_jinja(folder: Path, template: str | None = None) -> Iterator[None]:
     except jinja2.TemplateSyntaxError as exc:
         raise PlaybookError(Say(f"template syntax error: {exc.message}", f"模板语法错误:{exc.message}"),
                             _where(folder, exc.name or template, exc.lineno)) from None
+    except TemplateLimitError as exc:
+        raise PlaybookError(exc.say, _where(folder, *_render_position(exc, template))) from None
     except jinja2.exceptions.SecurityError as exc:
         raise PlaybookError(Say(f"the template uses something playbooks may not use ({exc}); templates can "
                                 "only read the plan's variables (docs/playbooks.md)",
@@ -276,6 +304,9 @@ def catch_jinja(folder: Path, template: str | None = None) -> Iterator[None]:
                             Location(str(folder))) from None
     except jinja2.TemplateError as exc:
         raise PlaybookError(Say(f"template error: {exc}", f"模板错误:{exc}"),
+                            _where(folder, *_render_position(exc, template))) from None
+    except ArithmeticError as exc:  # 1/0, a float overflow: the template's arithmetic, not kece's
+        raise PlaybookError(Say(f"the template computes something impossible: {exc}", f"模板中的计算无法进行:{exc}"),
                             _where(folder, *_render_position(exc, template))) from None
 
 
@@ -327,7 +358,13 @@ def _namespace(value: Any) -> Any:
 def load_catalog(folder: Path, lang: str) -> Catalog:
     path = folder / "messages" / f"{lang}.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = bounded_safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PlaybookError(Say(f"the message catalog is not UTF-8 text (byte {exc.start}); save it as UTF-8",
+                                f"消息目录不是 UTF-8 编码的文本(第 {exc.start} 字节);请另存为 UTF-8"),
+                            Location(str(path))) from None
+    except YamlTooLarge as exc:
+        raise PlaybookError(exc.message, TemplateLocation(str(path), exc.mark.line + 1 if exc.mark else 0)) from None
     except FileNotFoundError:
         raise PlaybookError(Say(f"no message catalog for '{lang}' (playbooks/messages/{lang}.yaml)",
                                 f"缺少“{lang}”的消息目录(playbooks/messages/{lang}.yaml)"),

@@ -3,14 +3,17 @@ plan provides: a plan variable, a message of both catalogs, an input or a scheme
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import jinja2
 from jinja2 import meta, nodes
 
 from engine.errors import KeceError, Problem, Say
+from engine.limits import limits
 from engine.messages import LANGS
 from engine.plans.playbook import TemplateLocation, environment, load_catalog
+from engine.plans.template_limits import MAX_EXPONENT
 from engine.rules.model import Rulebook
 
 # The names a template is rendered with: plan templates get plan and msg (partials also s, the
@@ -54,7 +57,60 @@ def check_playbooks(folder: Path, rulebook: Rulebook) -> list[Problem]:
                 f"template syntax error: {exc.message}", f"模板语法错误:{exc.message}")))
             continue
         problems += _unknown_variables(path, tree, messages if catalogs else None, inputs, set(rulebook.by_id))
+        problems += _unbounded_work(path, tree)
     return problems
+
+
+def _unbounded_work(path: Path, tree: nodes.Template) -> list[Problem]:
+    """A range() or a repetition with constant arguments over the limit, or a huge constant power:
+    found here rather than when the first plan is rendered (engine/plans/template_limits.py)."""
+    limit = limits().template_range
+    found: list[Problem] = []
+    for node in tree.find_all((nodes.Call, nodes.Mul, nodes.Pow)):
+        size: float = 0
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "range":
+            args = [_constant(arg) for arg in node.args]
+            if args and all(isinstance(a, int | float) and not isinstance(a, bool) for a in args):
+                size = math.inf if any(math.isinf(a) for a in args) else _range_size(args)
+        elif isinstance(node, nodes.Mul):
+            left, right = _constant(node.left), _constant(node.right)
+            for sequence, times in ((left, right), (right, left)):
+                if isinstance(sequence, str) and isinstance(times, int | float) and not isinstance(times, bool):
+                    size = len(sequence) * times
+        elif isinstance(node, nodes.Pow) and _constant(node) == math.inf:
+            size = math.inf
+        if size > limit:
+            found.append(Problem(TemplateLocation(str(path), node.lineno), "", Say(
+                f"asks for more than the {limit:,} items a template may make for one plan (KECE_MAX_TEMPLATE_RANGE)",
+                f"要求的项目超过模板为一份方案可产生的上限 {limit:,}(KECE_MAX_TEMPLATE_RANGE)")))
+    return found
+
+
+def _range_size(args: list) -> float:
+    try:
+        return len(range(*(int(a) for a in args)))
+    except (ValueError, OverflowError):  # a zero step, or more items than a machine word counts
+        return math.inf
+
+
+def _constant(node: nodes.Node) -> object:
+    """The value of a constant expression, computed without doing unbounded work: a power with a
+    large exponent is infinity; anything that is not a constant is None."""
+    if isinstance(node, nodes.Const):
+        return node.value
+    if isinstance(node, nodes.Neg):
+        value = _constant(node.node)
+        return -value if isinstance(value, int | float) else None
+    if isinstance(node, nodes.Pow | nodes.Mul | nodes.Add | nodes.Sub):
+        left, right = _constant(node.left), _constant(node.right)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right)):
+            return None
+        if isinstance(node, nodes.Pow):
+            return math.inf if abs(right) > MAX_EXPONENT and abs(left) > 1 else left ** right  # type: ignore
+        if isinstance(node, nodes.Mul):
+            return left * right  # type: ignore[operator]
+        return left + right if isinstance(node, nodes.Add) else left - right  # type: ignore[operator]
+    return None
 
 
 def _unknown_variables(path: Path, tree: nodes.Template, messages: set[str] | None, inputs: set[str],

@@ -95,6 +95,9 @@ def parse_date(text: str) -> int | LiteralError:
                         Say("write YYYY-MM-DD, e.g. 2024-06-30", "请写成 YYYY-MM-DD,例如 2024-06-30"))
 
 
+MAX_NUMBER_CHARS = 400
+
+
 def exported_number(cell: str) -> float | None:
     """A number as spreadsheets and CRM exports write it: full-width digits, currency signs,
     thousands separators, and a scale suffix (12.5% is 0.125, 500万 is 5,000,000)."""
@@ -106,10 +109,14 @@ def exported_number(cell: str) -> float | None:
         if not _GROUPED.match(text):
             return None
         text = text.replace(",", "")
-    if not _NUMBER.match(text):
+    # No real figure has hundreds of characters; a megabyte of digits is a broken cell, not a number.
+    if len(text) > MAX_NUMBER_CHARS or not _NUMBER.match(text):
         return None
     # Decimal keeps 12.3% exactly 0.123 before the one rounding to float.
-    value = float(Decimal(text.replace("_", "")) * (scale or 1))
+    try:
+        value = float(Decimal(text.replace("_", "")) * (scale or 1))
+    except ArithmeticError:  # 1e1000000 overflows Decimal's context: not a number kece can hold
+        return None
     return value if math.isfinite(value) else None
 
 

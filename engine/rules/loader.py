@@ -11,14 +11,17 @@ import dataclasses
 import re
 from pathlib import Path
 
+import yaml
+
 from engine.errors import Location, Problem, RuleLoadError, Say
+from engine.limits import limits
 from engine.rules.actions import CATALOG_FILE, ActionCompiler, load_catalog
 from engine.rules.literals import ORDERED_TYPES, LiteralError, did_you_mean, format_value, parse_literal
 from engine.rules.model import OUT_OF_SCOPE, Action, Band, Example, Input, Rule, Rulebook, Scheme, Scope, Value
 from engine.rules.policy import POLICY_FILE, load_policy
 from engine.rules.spec import ActionSpec, RuleSpec, SchemeSpec, SpecReader, Text
 from engine.rules.unary import UnaryTest, UnaryTestError, parse_test
-from engine.rules.yamlnodes import Raw, compose_text
+from engine.rules.yamlnodes import Raw, compose_text, node_location
 
 SCHEME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 RULE_ID = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
@@ -63,7 +66,14 @@ def load_rulebook(directory: Path | str) -> Rulebook:
         )
     catalog, catalog_problems = load_catalog(directory, display_path)
     problems.extend(catalog_problems)
+    inside = directory.resolve()
     for path in files:
+        if not path.resolve().is_relative_to(inside):
+            # Never read it: its text would show in the errors (a link to /etc/passwd).
+            problems.append(Problem(Location(str(Path(display_path(directory)) / path.name)), "", Say(
+                "is a link to a file outside the rules folder", "是指向规则文件夹之外文件的链接"),
+                Say("copy the file into the folder instead", "请把文件复制到该文件夹中")))
+            continue
         scheme, file_problems = load_scheme_file(path, catalog)
         problems.extend(file_problems)
         if scheme is not None:
@@ -94,6 +104,13 @@ def load_rulebook(directory: Path | str) -> Rulebook:
 
 def load_scheme_file(path: Path, catalog: dict[str, Action] | None = None) -> tuple[Scheme | None, list[Problem]]:
     shown = display_path(path)
+    limit = limits().rule_file_bytes
+    size = path.stat().st_size
+    if size > limit:
+        return None, [Problem(Location(shown), "", Say(
+            f"is {size:,} bytes, more than the {limit:,} a rule file may have (KECE_MAX_RULE_FILE_BYTES)",
+            f"有 {size:,} 字节,超过规则文件的上限 {limit:,}(KECE_MAX_RULE_FILE_BYTES)"),
+            Say("split it into several packs", "请拆分为多个规则文件"))]
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -114,6 +131,9 @@ def compile_scheme(text: str, shown: str, catalog: dict[str, Action] | None = No
     node, problems = compose_text(text, shown)
     if node is None:
         return None, problems
+    too_many = _too_many_rules(node, shown)
+    if too_many:
+        return None, too_many
     reader = SpecReader(shown)
     spec = reader.read(SchemeSpec, node)
     if spec is None:
@@ -122,6 +142,20 @@ def compile_scheme(text: str, shown: str, catalog: dict[str, Action] | None = No
     scheme = builder.build()
     all_problems = reader.problems + builder.problems
     return (None if all_problems else scheme), all_problems
+
+
+def _too_many_rules(node: yaml.Node, shown: str) -> list[Problem]:
+    # Checked on the node tree, before the work per rule (typing, analysis) that grows with the count.
+    limit = limits().rules_per_file
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if key.value == "rules" and isinstance(value, yaml.SequenceNode) and len(value.value) > limit:
+            return [Problem(node_location(shown, value), "rules", Say(
+                f"{len(value.value):,} rules, more than the {limit:,} a file may have (KECE_MAX_RULES)",
+                f"共 {len(value.value):,} 条规则,超过单个文件的上限 {limit:,}(KECE_MAX_RULES)"),
+                Say("split it into several packs", "请拆分为多个规则文件"))]
+    return []
 
 
 def load_scheme_text(text: str, name: str = "<text>.yaml", catalog: dict[str, Action] | None = None) -> Scheme:

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from engine.errors import Location, Problem, Say
+from engine.limits import limits
 
 _INT = re.compile(r"^[-+]?[0-9][0-9_]*$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
@@ -82,10 +83,100 @@ def raw_from_node(path: str, node: yaml.Node) -> Raw | None:
     return None
 
 
+class YamlTooLarge(yaml.YAMLError):
+    """The text nests too deeply, refers to itself, or expands (through aliases) beyond the limits."""
+
+    def __init__(self, message: Say, mark: yaml.Mark | None) -> None:
+        super().__init__(message.en)
+        self.message, self.mark = message, mark
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader's composer, stopped at a nesting depth (its recursion would otherwise end in a
+    RecursionError around 500 levels)."""
+
+    def __init__(self, stream: str, max_depth: int) -> None:
+        super().__init__(stream)
+        self.max_depth, self.depth = max_depth, 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        self.depth += 1
+        try:
+            if self.depth > self.max_depth:
+                raise YamlTooLarge(Say(f"nested more than {self.max_depth} levels deep (KECE_MAX_YAML_DEPTH)",
+                                       f"嵌套超过 {self.max_depth} 层(KECE_MAX_YAML_DEPTH)"),
+                                   self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def bounded_compose(text: str) -> yaml.Node | None:
+    """yaml.compose within the limits: nesting depth, no alias that contains itself, and at most
+    `yaml_nodes` nodes once aliases are expanded (a 'billion laughs' file is a few lines of aliases
+    that every reader of the tree would expand)."""
+    bounds = limits()
+    loader = _BoundedLoader(text, bounds.yaml_depth)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    if node is not None:
+        _check_expansion(node, bounds.yaml_nodes)
+    return node
+
+
+def _check_expansion(root: yaml.Node, limit: int) -> None:
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:  # depth is bounded by the loader, so recursion is safe
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise YamlTooLarge(Say("an alias (*name) refers to the list or mapping it is inside of",
+                                   "别名(*name)引用了包含它自身的列表或映射"), node.start_mark)
+        open_nodes.add(key)
+        total = 1 + sum(size(child) for child in _children(node))
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    if size(root) > limit:
+        # Point at the smallest list or mapping that is over the limit: where the aliases pile up.
+        node = root
+        while (bigger := next((child for child in _children(node) if sizes[id(child)] > limit), None)) is not None:
+            node = bigger
+        raise YamlTooLarge(Say(f"expands to more than {limit:,} values once its aliases (*name) are "
+                               "expanded (KECE_MAX_YAML_NODES)",
+                               f"展开别名(*name)后超过 {limit:,} 个值(KECE_MAX_YAML_NODES)"), node.start_mark)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def bounded_safe_load(text: str) -> object:
+    """yaml.safe_load within the same limits as rule files (message catalogs)."""
+    node = bounded_compose(text)
+    if node is None:
+        return None
+    return yaml.SafeLoader("").construct_document(node)
+
+
 def compose_text(text: str, display_path: str) -> tuple[yaml.Node | None, list[Problem]]:
     """Parse YAML text into a node tree; syntax errors become located problems."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = bounded_compose(text)
+    except YamlTooLarge as exc:
+        mark = exc.mark
+        location = Location(display_path, mark.line + 1, mark.column + 1) if mark else Location(display_path)
+        return None, [Problem(location, "", exc.message)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = Location(display_path, mark.line + 1, mark.column + 1) if mark else Location(display_path)

@@ -1,0 +1,53 @@
+"""How much work a rule file or a playbook template may ask of kece. Rule files and templates are
+written by people and shared between teams: without bounds one file (a YAML alias bomb, a loop over
+range(10**9)) could take a machine's memory or hours. Each bound is generous for real packs and can
+be raised with an environment variable (README, "Safety")."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+from engine.errors import Say, UsageError
+
+
+@dataclass(frozen=True)
+class Limits:
+    rule_file_bytes: int = 1_000_000  # KECE_MAX_RULE_FILE_BYTES; the largest bundled pack is 25 kB
+    rules_per_file: int = 1_000  # KECE_MAX_RULES; the bundled packs have at most 11
+    yaml_depth: int = 50  # KECE_MAX_YAML_DEPTH: nesting of mappings and lists
+    yaml_nodes: int = 200_000  # KECE_MAX_YAML_NODES: nodes once aliases (*name) are expanded
+    analysis_work: int = 30_000_000  # KECE_MAX_ANALYSIS_WORK: cells x tests `kece check` evaluates per scheme
+    template_range: int = 10_000  # KECE_MAX_TEMPLATE_RANGE: items of one range() in a playbook
+    template_output: int = 5_000_000  # KECE_MAX_TEMPLATE_OUTPUT: characters of one rendered plan or string
+
+
+ENV_NAMES = {
+    "rule_file_bytes": "KECE_MAX_RULE_FILE_BYTES",
+    "rules_per_file": "KECE_MAX_RULES",
+    "yaml_depth": "KECE_MAX_YAML_DEPTH",
+    "yaml_nodes": "KECE_MAX_YAML_NODES",
+    "analysis_work": "KECE_MAX_ANALYSIS_WORK",
+    "template_range": "KECE_MAX_TEMPLATE_RANGE",
+    "template_output": "KECE_MAX_TEMPLATE_OUTPUT",
+}
+
+
+def limits() -> Limits:
+    """The defaults, with any KECE_MAX_* variable set in the environment; read on each call so that a
+    test or a long-lived caller sees a change."""
+    values = {}
+    for item in fields(Limits):
+        name = ENV_NAMES[item.name]
+        text = os.environ.get(name)
+        if text is None:
+            continue
+        try:
+            value = int(text.replace("_", ""))
+            if value <= 0:
+                raise ValueError
+        except ValueError:
+            raise UsageError(Say(f"{name} must be a positive whole number, not '{text}'",
+                                 f"{name} 必须是正整数,不能是“{text}”")) from None
+        values[item.name] = value
+    return Limits(**values)

@@ -18,6 +18,7 @@ from engine.console import views
 from engine.console.options import (
     calibrated_features,
     check_choice,
+    check_horizon,
     check_lang,
     load_feature_set,
     load_rules,
@@ -166,10 +167,15 @@ def explain_command(
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     domain: DomainOption = None,
+    actions: Annotated[bool, typer.Option("--actions", help="How the policy (policy.yaml) chose the plan's actions, "
+                                          "step by step, instead of the rules.")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="With --actions: the date due dates count from "
+                                              "(YYYY-MM-DD; default today).")] = None,
     lang: LangOption = "zh",
 ) -> None:
     """Why a customer gets its segments: every rule and test with the customer's values, the hit
-    policy's choice, and what would move the customer to the next better rule."""
+    policy's choice, and what would move the customer to the next better rule. With --actions: how
+    the arbitration policy chose the actions of the customer's plan."""
     check_lang(lang)
     if (input is None) == (customer is None) or (input is not None and customer_id is None):
         raise UsageError(Say("give INPUT --id ID, or --customer JSON", "请给出 INPUT --id ID,或 --customer JSON"))
@@ -179,6 +185,14 @@ def explain_command(
     else:
         record = customer_from_file(rulebook, input, customer_id, id_column=id_column,  # type: ignore[arg-type]
                                     schemes=scheme, encoding=encoding, sheet=sheet, lang=lang)
+    if actions:
+        from engine.plans.compose import explain_actions
+        from engine.plans.playbook import default_playbooks_dir, load_catalog
+
+        catalog = load_catalog(default_playbooks_dir().resolve(), lang)
+        trace = explain_actions(rulebook, record, parse_as_of(as_of), catalog, scheme, id_column, domain)
+        views.show_action_trace(trace, catalog, lang, as_json)
+        return
     views.show_explanation(explain_customer(rulebook, record, scheme, lang, domain), lang, as_json)
 
 
@@ -208,6 +222,9 @@ def plan_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
+    horizon: Annotated[int, typer.Option(help="With --all: tasks.csv and tasks.ics hold the actions due within "
+                                         "this many days.")] = 90,
+    no_tasks: Annotated[bool, typer.Option("--no-tasks", help="With --all: no tasks.csv and tasks.ics.")] = False,
     lang: LangOption = "zh",
 ) -> None:
     """Action plans for reps from the playbook templates: who the customer is to us and why, what to
@@ -232,10 +249,9 @@ def plan_command(
         with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
             run = write_plans(rulebook, input, out_dir, fmt=fmt, catalog=catalog, folder=folder,  # type: ignore
                               as_of=day, schemes=scheme, id_column=id_column, encoding=encoding, sheet=sheet,
-                              domain=domain, features=hook, progress=progress)
-        views.show_skipped(run.skipped, lang)
-        out.print(t(lang, "plans_written", rows_in=run.rows_in, written=run.written, rejected=run.rejected))
-        views.show_written(lang, run.index, run.rejects)
+                              domain=domain, features=hook, progress=progress,
+                              horizon_days=None if no_tasks else check_horizon(horizon))
+        views.show_plans_run(run, horizon, lang)
         return
     record = parse_customer_json(customer) if customer is not None else customer_from_file(
         rulebook, input, customer_id, id_column=id_column, schemes=scheme,  # type: ignore[arg-type]

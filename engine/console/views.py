@@ -20,6 +20,9 @@ from engine.evaluation.batch import BatchRun
 from engine.evaluation.evaluate import CustomerEvaluation, display_label
 from engine.features.derive import CalibrateRun, DeriveRun
 from engine.messages import t
+from engine.plans.compose import ActionTrace
+from engine.plans.files import PlanRun
+from engine.plans.playbook import Catalog
 from engine.rules.literals import format_value
 from engine.rules.loader import display_path
 from engine.rules.model import Rulebook
@@ -70,6 +73,8 @@ def show_coherence(coherence: Coherence, lang: str) -> int:
     """The cross-scheme proof of kece check; returns how many errors it printed."""
     for finding in coherence.findings:
         show_finding(finding, lang)
+    for a, b in coherence.stopped:
+        err.print(t(lang, "incoherent_more", a=a, b=b), markup=False, soft_wrap=True)
     if not coherence.findings:
         policy = coherence.policy or t(lang, "default_policy")
         out.print(t(lang, "coherence_ok", pairs=coherence.settled, policy=policy), markup=False)
@@ -155,6 +160,15 @@ def show_run(run: BatchRun, lang: str) -> None:
     show_written(lang, run.output, run.rejects_path)
 
 
+def show_plans_run(run: PlanRun, horizon: int, lang: str) -> None:
+    show_skipped(run.skipped, lang)
+    out.print(t(lang, "plans_written", rows_in=run.rows_in, written=run.written, rejected=run.rejected))
+    show_written(lang, run.index, run.rejects)
+    if run.tasks:
+        out.print(t(lang, "tasks_written", count=run.tasks_written, days=horizon), markup=False)
+        show_written(lang, *run.tasks)
+
+
 def show_written(lang: str, *paths: Path) -> None:
     for path in paths:
         out.print(t(lang, "wrote", path=display_path(path)), markup=False)
@@ -205,3 +219,66 @@ def show_calibration(run: CalibrateRun, lang: str) -> None:
         table.add_row(name, ", ".join(format_value("number", c) for c in cuts))
     out.print(table)
     show_written(lang, run.output)
+
+
+def show_action_trace(trace: ActionTrace, catalog: Catalog, lang: str, as_json: bool) -> None:
+    """`kece explain --actions`: the policy's steps for one customer, from the candidates to the front list."""
+    result, policy, plan = trace.arbitration, trace.policy, trace.plan
+    intent = lambda c: catalog.label("intents", c.action.intent)  # noqa: E731
+    due = lambda c: c.due.isoformat() if c.due else t(lang, "trace.when_due")  # noqa: E731
+    dropped_by = {kind: [d for d in result.dropped if d.kind == kind]
+                  for kind in ("merged", "suppressed", "overridden", "contact_limit", "below_cut")}
+    chosen_ids = {id(c) for c in result.chosen}
+    if as_json:
+        item = lambda c: {"action": c.action.key, "text": c.text, "intent": c.action.intent,  # noqa: E731
+                          "schemes": list(c.schemes), "priority": round(c.priority, 4),
+                          "factors": [list(f) for f in c.factors], "due": c.due.isoformat() if c.due else None}
+        data = {"customer": plan.customer.id, "as_of": plan.as_of.isoformat(), "policy": policy.path,
+                "ranked": [{**item(c), "chosen": id(c) in chosen_ids, "moved": id(c) in result.moved}
+                           for c in result.ranked],
+                "dropped": [{**item(d.candidate), "kind": d.kind, "rule": d.rule, "where": d.where,
+                             "reason": d.reason, "into": d.into, "rank": d.rank} for d in result.dropped],
+                "contradictions": [list(pair) for pair in result.contradictions]}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    say = lambda key, **kw: out.print(t(lang, key, **kw), markup=False, soft_wrap=True)  # noqa: E731
+    line = lambda text: out.print(f"   - {text}", markup=False, soft_wrap=True)  # noqa: E731
+    say("trace.title", customer=plan.customer.name or plan.customer.id, policy=policy.path or t(lang, "default_policy"),
+        date=plan.as_of.isoformat())
+    candidates = [*result.ranked, *(d.candidate for d in result.dropped if d.kind in ("merged", "suppressed",
+                                                                                        "overridden"))]
+    say("trace.candidates", count=len(candidates))
+    for c in candidates:
+        segments = catalog.messages["list_separator"].join(f"{segment}({title})" for title, segment in c.segments)
+        line(f"[{intent(c)}] {c.text} ← {segments}")
+    say("trace.merged", count=len(dropped_by["merged"]))
+    for d in dropped_by["merged"]:
+        line(f"{d.candidate.text} → {d.into}")
+    for kind in ("suppressed", "overridden"):
+        groups: dict[tuple[str, str, str], list] = {}
+        for d in dropped_by[kind]:
+            groups.setdefault((d.rule, d.where, d.reason), []).append(d.candidate)
+        if not groups:
+            say(f"trace.{kind}_none")
+        for (rule, where, reason), members in groups.items():
+            say(f"trace.{kind}", rule=rule, where=where, count=len(members), reason=reason)
+            for c in members:
+                line(f"[{intent(c)}] {c.text}")
+    say("trace.ranked", count=len(result.ranked))
+    for rank, c in enumerate(result.ranked, start=1):
+        factors = " × ".join(f"{catalog.messages['factors'][name]}{'(' + what + ')' if what else ''} {weight:g}"
+                             for name, what, weight in c.factors)
+        line(f"#{rank} {c.priority:.2f} = {factors}  [{intent(c)}] {c.text}")
+    say("trace.schedule", limit=policy.limit)
+    dropped = {id(d.candidate): d for d in result.dropped}
+    for c in result.ranked:
+        if id(c) in chosen_ids:
+            moved = f", {t(lang, 'trace.moved')}" if id(c) in result.moved else ""
+            line(f"{t(lang, 'trace.chosen')} {due(c)}{moved}: {c.text}")
+        elif id(c) in dropped:
+            d = dropped[id(c)]
+            why = t(lang, "trace.contact_limit") + f" ({d.rule} {d.where})" if d.kind == "contact_limit" \
+                else t(lang, "trace.below_cut", limit=policy.limit)
+            line(f"{why}: {c.text}")
+    for a, b in result.contradictions:
+        say("trace.contradiction", a=a, b=b)

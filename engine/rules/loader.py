@@ -446,8 +446,9 @@ class _SchemeBuilder:
         return tuple(tests)
 
     def _strategy(self, specs: tuple[ActionSpec, ...], key: str) -> tuple[Action, ...]:
-        # Talking points and contact roles are not arbitrated, so they need no intent.
-        needs_intent = self.spec.plan_section == "segment"
+        # Talking points and contact roles are not arbitrated, so they need no intent. When part of the
+        # file did not read (a misspelt intent, say), that was reported; a missing intent would repeat it.
+        needs_intent = self.spec.plan_section == "segment" and self.complete
         compiled = (self.actions.compile(spec, self.spec.id, f"{key}[{i}]", self._conditions, needs_intent)
                     for i, spec in enumerate(specs))
         return tuple(action for action in compiled if action is not None)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import json
 import os
 import secrets
 from collections.abc import Iterable, Sequence
@@ -31,7 +30,6 @@ from types import TracebackType
 from typing import BinaryIO, TextIO
 
 from icalendar import Calendar, Event, vCategory, vDDDTypes, vInt, vText
-from icalendar.parser import Contentline, Parameters
 
 from engine.plans.model import Plan
 from engine.rules.actions import INTENTS
@@ -110,8 +108,8 @@ def spreadsheet_safe(text: str) -> str:
 
 def task_uid(customer_id: str, action_id: str) -> str:
     """The task's iCalendar UID: the same customer and action give the same UID in every run."""
-    # JSON keeps the pair unambiguous: ("a|b", "c") and ("a", "b|c") must not share a UID.
-    key = json.dumps([customer_id, action_id], ensure_ascii=False).encode("utf-8")
+    # The id's length keeps the pair unambiguous: ("a|b", "c") and ("a", "b|c") must not share a UID.
+    key = f"{len(customer_id)}:{customer_id}|{action_id}".encode()
     return f"{hashlib.sha1(key).hexdigest()}@kece"
 
 
@@ -255,9 +253,11 @@ class TaskFiles:
             event["CATEGORIES"] = vCategory([task.intent])
             event["DESCRIPTION"] = vText(self._description(task))
             body = self._bodies[key] = event.to_ical()
-        own = b"".join(Contentline.from_parts(name, Parameters(), value).to_ical() + b"\r\n" for name, value in (
-            ("UID", vText(task_uid(task.customer_id, task.action_id))),
-            ("SUMMARY", vText(f"{task.customer_name or task.customer_id}{self._words['colon']}{task.action}"))))
+        # The customer's own lines: values escaped by the library (vText), lines folded here (_fold),
+        # since icalendar's folder walks a line one character at a time and --all writes millions.
+        summary = vText(f"{task.customer_name or task.customer_id}{self._words['colon']}{task.action}").to_ical()
+        own = b"UID:" + task_uid(task.customer_id, task.action_id).encode("ascii") + b"\r\n" + \
+            _fold(b"SUMMARY:" + summary) + b"\r\n"
         begin = b"BEGIN:VEVENT\r\n"
         return begin + own + body[len(begin):]
 
@@ -269,6 +269,22 @@ class TaskFiles:
                  f"{words['schemes']}{colon}{words['list'].join(task.schemes)}" if task.schemes else "",
                  f"{words['why']}{colon}{task.why}" if task.why else ""]
         return "\n".join(line for line in lines if line)
+
+
+def _fold(line: bytes, width: int = 75) -> bytes:
+    """An iCalendar content line folded as RFC 5545 (3.1) asks: at most 75 octets a line, the next
+    line starting with a space, never inside a UTF-8 character."""
+    if len(line) <= width:
+        return line
+    parts, start, limit = [], 0, width
+    while len(line) - start > limit:
+        cut = start + limit
+        while line[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: cut before its character
+            cut -= 1
+        parts.append(line[start:cut])
+        start, limit = cut, width - 1  # continuation lines begin with a space
+    parts.append(line[start:])
+    return b"\r\n ".join(parts)
 
 
 def _temporary(path: Path) -> tuple[Path, int]:

@@ -289,6 +289,7 @@ def report(
     """One self-contained HTML page: per scheme the distribution over rules (chart and numbers), a
     cross-tab heatmap of two schemes, unmatched and conflicts, rules no customer hit, rejects by reason."""
     from engine.analysis.report import collect, write_report  # matplotlib loads only for reports
+    from engine.plans.playbook import owner_labels
 
     check_lang(lang)
     pair = parse_cross(cross)
@@ -297,7 +298,7 @@ def report(
     rulebook = load_rules(rules, lang)
     data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang,
                    domain=domain)
-    write_report(data, output, lang)
+    write_report(data, output, lang, owner_labels(lang))
     out.print(t(lang, "wrote_rows", rows_in=data.rows_in, rows_out=data.rows_out, rejected=data.rows_rejected))
     views.show_written(lang, output)
 

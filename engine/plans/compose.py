@@ -56,6 +56,7 @@ class _SectionShape:
     reason_views: tuple[_TestView, ...] | None  # their tests' views; None when an `any:` branch decides
     points: tuple[Point, ...]
     notes: tuple[int, ...]
+    owner_label: str
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class _ShapeBuilder:
         lang = self.lang
         kind = scheme.plan_section
         items = _facts(scheme).items
-        outcomes = _outcomes(scheme, result.outcome, lang)
+        outcomes = _outcomes(scheme, result.outcome, self.catalog)
         # A score scheme's reasons are the rules that added points; otherwise the winning rules.
         reason_ids = result.matched if scheme.hit_policy == "score" else result.outcome
         # A score scheme's outcome is a band: the band's own strategy first (if it has one), then the
@@ -121,7 +122,9 @@ class _ShapeBuilder:
         reason_rules = tuple(rule for rule in scheme.rules if rule.id in reason_ids)
         views = None if any(rule.any for rule in reason_rules) else \
             tuple(_view(scheme, test, self.catalog) for rule in reason_rules for test in rule.when)
-        return _SectionShape(scheme, result, head, reason_rules, views, tuple(points), tuple(dict.fromkeys(notes)))
+        owners = dict.fromkeys(o.owner_label for o in outcomes if o.owner_label) if result.status == "matched" else {}
+        return _SectionShape(scheme, result, head, reason_rules, views, tuple(points), tuple(dict.fromkeys(notes)),
+                             self.catalog.messages["list_separator"].join(owners))
 
     def action(self, scheme: Scheme, item: Rule | Band, action: RuleAction, notes: tuple[int, ...],
                order: int) -> None:
@@ -191,11 +194,12 @@ def _facts(scheme: Scheme) -> _SchemeFacts:
     return found
 
 
-def _outcomes(scheme: Scheme, ids: tuple[str, ...], lang: str) -> tuple[Outcome, ...]:
-    items = _facts(scheme).items
-    return memo(scheme, ("outcomes", ids, lang), lambda: tuple(
+def _outcomes(scheme: Scheme, ids: tuple[str, ...], catalog: Catalog) -> tuple[Outcome, ...]:
+    items, lang = _facts(scheme).items, catalog.lang
+    return memo(scheme, ("outcomes", ids, lang, catalog.path), lambda: tuple(
         Outcome(o, scheme.outcome_label(o, lang), items[o].description.get(lang) if o in items and
-                items[o].description else "") for o in ids))
+                items[o].description else "", items[o].owner if o in items else None,
+                catalog.label("owners", items[o].owner if o in items else None)) for o in ids))
 
 
 def _section(shape: _SectionShape, record: Record, catalog: Catalog) -> Section:
@@ -210,7 +214,7 @@ def _section(shape: _SectionShape, record: Record, catalog: Catalog) -> Section:
         reasons = tuple(found)
     tiered = scheme.tiered and scheme.plan_section == "segment"  # a talking style or a kind is no tier to climb
     next_tier = _next_tier(scheme, shape.result, record, catalog) if tiered else None
-    return Section(*shape.head, reasons, next_tier, shape.points, shape.notes)
+    return Section(*shape.head, reasons, next_tier, shape.points, shape.notes, shape.owner_label)
 
 
 class _TestView:

@@ -34,6 +34,7 @@ from engine.evaluation.evaluate import BACKENDS, customer_from_file, evaluate_cu
 from engine.features.calibration import load as load_calibration
 from engine.features.derive import calibrate_file, derive_file
 from engine.io.outputs import check_output_file, refuse_overwrite
+from engine.io.screen import DUPLICATE_POLICIES
 from engine.messages import t
 from engine.rules.loader import display_path
 from engine.workspace import init_workspace
@@ -129,6 +130,11 @@ def evaluate(
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
     raw_csv: RawCsvOption = False,
+    duplicates: Annotated[str, typer.Option(help="Rows repeating a customer id: first (evaluate the first, reject "
+                                            "the later ones), last, reject (reject them all) or keep (evaluate all).")]
+    = "first",
+    max_rejected: Annotated[float, typer.Option(help="Exit 1 when more than this share of the rows is rejected "
+                                                "(0 to 1; 1 never).")] = 0.5,
     lang: LangOption = "zh",
 ) -> None:
     """Evaluate customers: a file (CSV, .xlsx, .parquet, .jsonl; one output row per valid row) or one
@@ -138,6 +144,9 @@ def evaluate(
         raise UsageError(Say("give either an input file or --customer JSON (not both)",
                              "请给出输入文件或 --customer JSON(二选一)"))
     chosen = check_choice("--backend", backend or ("durable" if customer is not None else "vectorized"), BACKENDS)
+    if not 0 <= max_rejected <= 1:
+        raise UsageError(Say(f"--max-rejected is a share between 0 and 1, not {max_rejected}",
+                             f"--max-rejected 是 0 到 1 之间的比例,不能是 {max_rejected}"))
     rulebook = load_rules(rules, lang)
     hook = calibrated_features(calibration, rules, lang)
     if customer is not None:
@@ -149,8 +158,11 @@ def evaluate(
     with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
         run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
                             id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet,
-                            progress=progress, domain=domain, features=hook, escape_formulas=not raw_csv)
+                            progress=progress, domain=domain, features=hook, escape_formulas=not raw_csv,
+                            duplicates=check_choice("--duplicates", duplicates, DUPLICATE_POLICIES))
     views.show_run(run, lang)
+    if views.show_rejected(run, lang, max_rejected):
+        raise typer.Exit(1)
 
 
 @app.command("explain")

@@ -54,6 +54,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "skipped_customer": "已跳过方案 {scheme}:客户缺少字段 {columns}",
         "wrote": "已写入 {path}",
         "wrote_rows": "{rows_in:,} 行输入:{rows_out:,} 行已评估,{rejected:,} 行拒收",
+        "rejected_column": "拒收最多的列 {column}:{count:,} 行({share:.1%}),例如:{reason}",
+        "rejected_row_level": "(行本身)",
+        "rejected_too_many": "拒收 {rejected:,} / {rows_in:,} 行({share:.1%}),超过 --max-rejected {limit:.0%}:"
+                             "结果不完整,请先查看拒收文件并修正输入(退出码 1)",
+        "duplicate_ids": "{ids:,} 个客户编号出现在多行,例如 {examples};"
+                         "按 --duplicates {policy} 处理,{rejected:,} 行已拒收",
+        "duplicate_rows": "{id}(第 {rows} 行)",
         "summary_title": "{scheme}({title})",
         "problems": "规则文件中有 {count} 个问题",
         "examples_failed": "{count} 个示例与规则不符",
@@ -163,6 +170,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "skipped_customer": "Skipped scheme {scheme}: the customer has no field {columns}",
         "wrote": "Wrote {path}",
         "wrote_rows": "{rows_in:,} rows in: {rows_out:,} evaluated, {rejected:,} rejected",
+        "rejected_column": "Most rejects in column {column}: {count:,} rows ({share:.1%}), e.g. {reason}",
+        "rejected_row_level": "(the row itself)",
+        "rejected_too_many": "Rejected {rejected:,} of {rows_in:,} rows ({share:.1%}), more than --max-rejected "
+                             "{limit:.0%}: the results are incomplete; look at the rejects file and fix the input "
+                             "(exit 1)",
+        "duplicate_ids": "{ids:,} customer ids are on several rows, e.g. {examples}; with --duplicates {policy}, "
+                         "{rejected:,} rows were rejected",
+        "duplicate_rows": "{id} (rows {rows})",
         "summary_title": "{scheme} ({title})",
         "problems": "{count} problem(s) in the rule files",
         "examples_failed": "{count} example result(s) disagree with the rules",

@@ -16,6 +16,7 @@ from engine.analysis.examples import ExampleFailure
 from engine.analysis.explain import CustomerExplanation, render_text, to_json
 from engine.analysis.regions import Analysis, Finding, finding_message, region_text
 from engine.console.streams import err, out
+from engine.errors import Say
 from engine.evaluation.batch import BatchRun
 from engine.evaluation.evaluate import CustomerEvaluation, display_label
 from engine.features.derive import CalibrateRun, DeriveRun
@@ -127,21 +128,46 @@ def show_customer(evaluation: CustomerEvaluation, lang: str) -> None:
     out.print(table)
 
 
-def show_skipped(skipped: dict[str, list[str]], lang: str) -> None:
-    """Each skipped scheme with the columns it lacks; a file about other customers skips many, so
-    beyond a few they share one line (e.g. transactions-derived customers against the bank packs)."""
+def show_skipped(skipped: dict[str, list[str]], lang: str, missing: dict[str, Say] | None = None) -> None:
+    """Each skipped scheme with the columns it lacks (with their titles and a close header of the file
+    when `missing` has them); a file about other customers skips many, so beyond a few they share one
+    line (e.g. transactions-derived customers against the bank packs)."""
     if len(skipped) > 3:
         err.print(t(lang, "skipped_many", count=len(skipped), schemes=", ".join(skipped)), markup=False,
                   soft_wrap=True)
         return
+    missing = missing or {}
     for scheme_id, columns in skipped.items():
-        err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+        shown = [missing[c].get(lang) if c in missing else c for c in columns]
+        err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(shown)), markup=False, soft_wrap=True)
+
+
+def show_rejected(run: BatchRun, lang: str, max_rejected: float | None = None, top: int = 3) -> bool:
+    """Repeated ids, and the columns with the most rejects, loudly; True when the rejected share
+    passes `max_rejected`, so that a run that read almost nothing does not pass for a success."""
+    log = run.duplicates
+    if log is not None and log.ids:
+        sep = "、" if lang == "zh" else ", "
+        examples = sep.join(t(lang, "duplicate_rows", id=key, rows=sep.join(map(str, rows[:5])))
+                            for key, rows in log.examples())
+        err.print(t(lang, "duplicate_ids", ids=log.ids, examples=examples, policy=log.policy, rejected=log.rejected),
+                  style="yellow", markup=False, soft_wrap=True)
+    share = run.rows_rejected / run.rows_in if run.rows_in else 0.0
+    too_many = max_rejected is not None and share > max_rejected
+    for column, (count, reason) in list(run.rejected_columns.items())[:top]:
+        err.print(t(lang, "rejected_column", column=column or t(lang, "rejected_row_level"), count=count,
+                    share=count / max(run.rows_in, 1), reason=reason),
+                  style="bold red" if too_many else "yellow", markup=False, soft_wrap=True)
+    if too_many:
+        err.print(t(lang, "rejected_too_many", rejected=run.rows_rejected, rows_in=run.rows_in, share=share,
+                    limit=max_rejected), style="bold red", markup=False, soft_wrap=True)
+    return too_many
 
 
 def show_run(run: BatchRun, lang: str) -> None:
     if run.encoding and run.encoding != "utf-8-sig":
         err.print(t(lang, "read_encoding", encoding=run.encoding.upper()), markup=False)
-    show_skipped(run.skipped, lang)
+    show_skipped(run.skipped, lang, run.missing)
     for summary in run.summaries:
         scheme = summary.scheme
         table = Table(t(lang, "rule"), t(lang, "label"), t(lang, "customers"), t(lang, "share"),

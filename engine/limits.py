@@ -35,7 +35,18 @@ ENV_NAMES = {
 
 def limits() -> Limits:
     """The defaults, with any KECE_MAX_* variable set in the environment; read on each call so that a
-    test or a long-lived caller sees a change."""
+    test or a long-lived caller sees a change (the same settings give the same object, made once)."""
+    key = tuple(os.environ.get(name) for name in ENV_NAMES.values())
+    found = _MADE.get(key)
+    if found is None:
+        found = _MADE[key] = _limits()
+    return found
+
+
+_MADE: dict[tuple[str | None, ...], Limits] = {}
+
+
+def _limits() -> Limits:
     values = {}
     for item in fields(Limits):
         name = ENV_NAMES[item.name]

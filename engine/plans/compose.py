@@ -172,6 +172,8 @@ class _SchemeFacts:
         by_id = {rule.id: rule for rule in scheme.rules}
         self.ladder = tuple(by_id[rule_id] for rule_id in scheme.ladder)  # best first
         self.rungs = {rule.id: i for i, rule in enumerate(self.ladder)}
+        # A rule only a missing value reaches ("not yet graded") is no tier to climb to.
+        self.climbable = frozenset(rule.id for rule in self.ladder if not only_when_missing(rule))
         self.directions: dict[str, int] = {}
         self.results: dict[tuple[int, ...], SchemeResult] = {}
 
@@ -272,10 +274,10 @@ def _next_tier(scheme: Scheme, result: SchemeResult, record: Record, catalog: Ca
         if rung is None:
             return None  # off the ladder (a drain tier): no rung to climb from
         # The nearest better tier that is a step up for this customer.
-        found = next(((rule, failing) for rule in reversed(facts.ladder[:rung]) if not only_when_missing(rule)
+        found = next(((rule, failing) for rule in reversed(facts.ladder[:rung]) if rule.id in facts.climbable
                       and not _down(facts, failing := _failing(rule, record), record)), None)
     else:  # no rule matched: the tier that asks least, the lowest on a tie
-        found = min(((rule, failing) for rule in reversed(facts.ladder) if not only_when_missing(rule)
+        found = min(((rule, failing) for rule in reversed(facts.ladder) if rule.id in facts.climbable
                      and not _down(facts, failing := _failing(rule, record), record)),
                     key=lambda pair: len(pair[1]), default=None)
     if found is None:

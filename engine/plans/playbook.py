@@ -276,7 +276,7 @@ def render(folder: Path, name: str, fmt: Format, lang: str, **variables: object)
         pass
     start_rendering()
     with catch_jinja(folder, name):
-        return bounded_output(env.get_template(name).generate(**variables))
+        return bounded_output(env.get_template(name).generate(**variables), precise=True)
 
 
 @contextmanager

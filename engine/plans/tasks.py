@@ -141,9 +141,7 @@ class TaskFiles:
             raise ValueError(f"horizon_days must be 0 or more, not {horizon_days}")
         self.folder, self.lang, self.as_of, self.horizon_days = folder, lang, as_of, horizon_days
         self._words = _WORDS[lang]
-        # What an event says besides its customer is the same for every customer given the action,
-        # the day and the rank: serialised once (a file's customers share a few hundred of them).
-        self._bodies: dict[tuple, bytes] = {}
+        self._bodies: dict[tuple, tuple[tuple[str, ...], bytes]] = {}  # see _shared
         # DTSTAMP from the plan's date, not the clock: the same run gives the same file, and next
         # month's file is newer than this month's for a calendar comparing them.
         self._stamp = vDDDTypes(dt.datetime.combine(as_of, dt.time(), tzinfo=dt.UTC))
@@ -187,8 +185,10 @@ class TaskFiles:
         chosen = in_horizon(tasks, self.as_of, self.horizon_days)
         rows = csv.writer(self._csv)
         for task, rank in zip(chosen, priority_ranks(chosen), strict=True):
-            rows.writerow(self._csv_row(task))
-            self._ics.write(self._event(task, rank))
+            action_cells, body = self._shared(task, rank)
+            rows.writerow((spreadsheet_safe(task.customer_id), *action_cells[:7],
+                           spreadsheet_safe(task.customer_name), *action_cells[7:]))
+            self._ics.write(self._event(task, body))
         self._written += len(chosen)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -215,14 +215,21 @@ class TaskFiles:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
 
-    def _csv_row(self, task: Task) -> list[str]:
-        texts = {"customer_id": task.customer_id, "action": task.action, "intent": task.intent,
-                 "channel": task.channel or "", "owner": task.owner or "", "schemes": "|".join(task.schemes),
-                 "customer_name": task.customer_name, "action_id": task.action_id,
-                 "channel_label": task.channel_label, "owner_label": task.owner_label, "why": task.why}
-        cells = {name: spreadsheet_safe(text) for name, text in texts.items()}
-        cells["due"], cells["priority"] = task.due.isoformat(), f"{task.priority:.2f}"
-        return [cells[name] for name in CSV_COLUMNS]
+    def _shared(self, task: Task, rank: int) -> tuple[tuple[str, ...], bytes]:
+        """What a task's CSV row and event say besides the customer, the same for every customer given
+        the action, the day and the rank: made once (a file's customers share a few hundred of them)."""
+        key = (task.action_id, task.action, task.due, rank, task.priority, task.channel, task.channel_label,
+               task.owner, task.owner_label, task.intent, task.intent_label, task.schemes, task.why)
+        found = self._bodies.get(key)
+        if found is None:
+            if len(self._bodies) > 100_000:  # ever new combinations: keep memory flat
+                self._bodies.clear()
+            safe = spreadsheet_safe
+            cells = (safe(task.action), safe(task.intent), task.due.isoformat(), safe(task.channel or ""),
+                     safe(task.owner or ""), f"{task.priority:.2f}", safe("|".join(task.schemes)),
+                     safe(task.action_id), safe(task.channel_label), safe(task.owner_label), safe(task.why))
+            found = self._bodies[key] = (cells, self._event_body(task, rank))
+        return found
 
     def _calendar_header(self) -> bytes:
         calendar = Calendar()
@@ -236,25 +243,21 @@ class TaskFiles:
         assert whole.endswith(_FOOTER), whole
         return whole[: -len(_FOOTER)]
 
-    def _event(self, task: Task, rank: int) -> bytes:
-        """One VEVENT: the customer's own lines (UID, SUMMARY) inside the body shared by its action."""
-        key = (task.action_id, task.action, task.due, rank, task.channel_label, task.owner_label, task.intent,
-               task.intent_label, task.schemes, task.why)
-        body = self._bodies.get(key)
-        if body is None:
-            if len(self._bodies) > 100_000:  # ever new combinations: keep memory flat
-                self._bodies.clear()
-            event = Event()
-            event["DTSTAMP"] = self._stamp
-            event["DTSTART"] = vDDDTypes(task.due)
-            event["DTEND"] = vDDDTypes(task.due + dt.timedelta(days=1))
-            event["TRANSP"] = _FREE
-            event["PRIORITY"] = vInt(rank)
-            event["CATEGORIES"] = vCategory([task.intent])
-            event["DESCRIPTION"] = vText(self._description(task))
-            body = self._bodies[key] = event.to_ical()
-        # The customer's own lines: values escaped by the library (vText), lines folded here (_fold),
-        # since icalendar's folder walks a line one character at a time and --all writes millions.
+    def _event_body(self, task: Task, rank: int) -> bytes:
+        event = Event()
+        event["DTSTAMP"] = self._stamp
+        event["DTSTART"] = vDDDTypes(task.due)
+        event["DTEND"] = vDDDTypes(task.due + dt.timedelta(days=1))
+        event["TRANSP"] = _FREE
+        event["PRIORITY"] = vInt(rank)
+        event["CATEGORIES"] = vCategory([task.intent])
+        event["DESCRIPTION"] = vText(self._description(task))
+        return event.to_ical()
+
+    def _event(self, task: Task, body: bytes) -> bytes:
+        """One VEVENT: the customer's own lines (UID, SUMMARY) inside the body shared by its action.
+        Values are escaped by the library (vText); lines are folded here (_fold), since icalendar's
+        folder walks a line one character at a time and --all writes millions."""
         summary = vText(f"{task.customer_name or task.customer_id}{self._words['colon']}{task.action}").to_ical()
         own = b"UID:" + task_uid(task.customer_id, task.action_id).encode("ascii") + b"\r\n" + \
             _fold(b"SUMMARY:" + summary) + b"\r\n"

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from engine.plans.files import MAX_STEM_BYTES, FileNames, safe_stem
-from engine.plans.playbook import Catalog, cell, environment, render
+from engine.plans.playbook import Catalog, PlaybookError, cell, environment, load_catalog, render
 from engine.plans.playbook_check import check_playbooks
 from engine.rules.loader import load_rulebook
 from tests.conftest import REPO
@@ -209,3 +209,20 @@ def test_a_table_cell_keeps_one_line_and_no_column_break() -> None:
     assert cell("a |  b\n c") == "a \\| b c"
     assert [cell(1), cell(True), cell(1.0), cell("1")] == ["1", "True", "1.0", "1"]
     assert cell(["x|y"]) == "['x\\|y']" and cell({"k": "v"}) == "{'k': 'v'}"
+
+
+def test_an_index_of_many_plans_may_be_longer_than_one_plan(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The output limit stops runaway template code; an index grows with the file, so each entry adds
+    # to its allowance (found when a 100,000-plan index passed the one-plan limit).
+    import datetime as dt
+
+    from engine.plans.files import IndexEntry
+
+    monkeypatch.setenv("KECE_MAX_TEMPLATE_OUTPUT", "100000")
+    entries = [IndexEntry(f"C{i:05d}", "王芳", f"C{i:05d}.md", ("A类客户", "高端客户")) for i in range(3_000)]
+    catalog = load_catalog(PLAYBOOKS, "zh")
+    text = render(PLAYBOOKS, "index.md.j2", "md", "zh", per_item=2_000, msg=catalog.namespace, entries=entries,
+                  as_of=dt.date(2026, 3, 2))
+    assert len(text) > 100_000 and "C02999" in text
+    with pytest.raises(PlaybookError, match="more than 100,000 characters"):
+        render(PLAYBOOKS, "index.md.j2", "md", "zh", msg=catalog.namespace, entries=entries, as_of=dt.date(2026, 3, 2))

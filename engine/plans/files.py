@@ -45,6 +45,9 @@ def render_plan(plan: Plan, fmt: Format, folder: Path, catalog: Catalog) -> str 
     return text
 
 
+INDEX_ENTRY_CHARS = 2_000
+
+
 def render_template(folder: Path, name: str, fmt: Format, catalog: Catalog, **variables: object) -> str:
     return render(folder, name, fmt, catalog.lang, msg=catalog.namespace, **variables)
 
@@ -185,8 +188,9 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
                 progress(rows_in)
     index_fmt: Format = "md" if fmt == "md" else "html"
     index = out_dir / f"{INDEX_STEM}.{index_fmt}"
-    write_file(index, render_template(folder, f"index.{index_fmt}.j2", index_fmt, catalog, entries=entries,
-                                      as_of=as_of))
+    # The index grows with the file: each entry may take a few lines on top of one plan's limit.
+    write_file(index, render(folder, f"index.{index_fmt}.j2", index_fmt, catalog.lang, per_item=INDEX_ENTRY_CHARS,
+                             msg=catalog.namespace, entries=entries, as_of=as_of))
     rejected = pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable") if rejects else empty_rejects()
     atomic_write(rejects_path, lambda tmp: neutralise_formulas(rejected).to_csv(tmp, index=False,
                                                                                 encoding="utf-8-sig"))

@@ -265,18 +265,22 @@ def environment(folder: Path, fmt: Format, lang: str) -> PlaybookSandbox:
     return env
 
 
-def render(folder: Path, name: str, fmt: Format, lang: str, **variables: object) -> str:
+def render(folder: Path, name: str, fmt: Format, lang: str, per_item: int = 0, **variables: object) -> str:
     """A template rendered with its fixed partials pasted in; on an error, rendered again as written
-    (the same variables give the same error) so that the error names the partial's file and line."""
+    (the same variables give the same error) so that the error names the partial's file and line.
+    The output limit is one plan's, plus `per_item` characters per entry of a list that grows with
+    the file (an index of plans)."""
     env = environment(folder, fmt, lang)
+    entries = variables.get("entries")
+    extra = per_item * len(entries) if isinstance(entries, list | tuple) else 0
     start_rendering()
     try:
-        return bounded_output(env.flat_template(name, variables.get("msg")).generate(**variables))
+        return bounded_output(env.flat_template(name, variables.get("msg")).generate(**variables), extra=extra)
     except (jinja2.TemplateError, ArithmeticError):
         pass
     start_rendering()
     with catch_jinja(folder, name):
-        return bounded_output(env.get_template(name).generate(**variables), precise=True)
+        return bounded_output(env.get_template(name).generate(**variables), precise=True, extra=extra)
 
 
 @contextmanager

@@ -70,11 +70,11 @@ def bounded_binop(name: str, left: object, right: object) -> object:
 _BLOCK = 256
 
 
-def bounded_output(chunks: Iterator[str], precise: bool = False) -> str:
+def bounded_output(chunks: Iterator[str], precise: bool = False, extra: int = 0) -> str:
     """The rendered text, stopped past the output limit. Pieces are joined a block at a time (a plan
     is a few dozen pieces: one join at C speed); `precise` goes piece by piece and stops the template
     inside it, so that the error carries its line (the caller renders again that way on an error)."""
-    limit = limits().template_output
+    limit = limits().template_output + extra
     parts, size = [], 0
     if not precise:
         while pieces := list(itertools.islice(chunks, _BLOCK)):  # a list: a block of empty pieces is no end

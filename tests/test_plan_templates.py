@@ -197,4 +197,6 @@ def test_a_table_cell_keeps_one_line_and_no_column_break() -> None:
     # must still show as themselves.
     assert cell("a |  b\n c") == "a \\| b c"
     assert [cell(1), cell(True), cell(1.0), cell("1")] == ["1", "True", "1.0", "1"]
-    assert cell(["x|y"]) == "['x\\|y']" and cell({"k": "v"}) == "{'k': 'v'}"
+    assert cell(["x|y"]) == "\\['x\\|y'\\]" and cell({"k": "v"}) == "{'k': 'v'}"
+    # Text, never markup or terminal commands: HTML as entities, brackets and backslashes escaped.
+    assert cell("a\\b <i>[x](y) &lt; &\x1b[2J\x9b") == "a\\\\b &lt;i&gt;\\[x\\](y) &amp;lt; &\\[2J"

@@ -4,6 +4,8 @@ exit 1 or 2, never a traceback or exit 70."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -302,3 +304,100 @@ def test_init_into_a_dangling_symlink_is_exit_2(tmp_path: Path) -> None:
     result = run("init", str(tmp_path / "ws"), "--lang", "en")
     assert result.exit_code == 2, result.output
     assert "ws" in result.output and "Traceback" not in result.output
+
+
+# Customer text in plans ----------------------------------------------------------------------------
+
+CITY = """
+id: city
+title: {zh: 城市, en: City}
+hit_policy: first
+inputs:
+  city: {type: string, title: {zh: 城市, en: City}}
+rules:
+  - id: known
+    label: {zh: 已知城市, en: Known city}
+    when: {city: present}
+examples:
+  - given: {city: 上海}
+    expect: known
+"""
+SCRIPT, IMG, LINK = "<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "[x](javascript:alert(3))"
+HOSTILE = pd.DataFrame({"id": [f"c1{IMG}", "c2"], "name": [f"{SCRIPT}{LINK}", "\\[y](javascript:alert(4))"],
+                        "assets": [6000000, 2000000], "credit_score": [800, 700], "statements": ["complete"] * 2,
+                        "city": [f"{IMG}{LINK}", "&lt;b&gt;"]})
+
+
+def _markdown_as_html(text: str) -> str:
+    """What a CommonMark viewer (raw HTML allowed, GitHub-style tables) makes of a Markdown file."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(text)
+
+
+@pytest.fixture
+def hostile(rules_dir, tmp_path: Path) -> tuple[Path, Path]:
+    path = tmp_path / "hostile.csv"
+    HOSTILE.to_csv(path, index=False)
+    return rules_dir({"bank_tier.yaml": BANK, "city.yaml": CITY}), path
+
+
+def test_markdown_plans_and_index_show_customer_html_and_links_as_text(hostile, tmp_path: Path) -> None:
+    rules, path = hostile
+    result = run("plan", str(path), "--all", "-o", str(tmp_path / "plans"), "--rules", str(rules))
+    assert result.exit_code == 0, result.output
+    pages = {p.name: _markdown_as_html(p.read_text(encoding="utf-8")) for p in (tmp_path / "plans").glob("*.md")}
+    assert len(pages) == 3, pages.keys()
+    for name, html in pages.items():
+        assert "<script" not in html and "<img" not in html and "<b>" not in html, (name, html)
+        links = re.findall(r"<a\b[^>]*>", html)
+        assert all(re.fullmatch(r'<a href="[^":/]+\.md">', link) for link in links), (name, links)
+    first = next(html for name, html in pages.items() if name.startswith("c1"))
+    # The viewer shows the customer's text exactly as it is in the file.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;[x](javascript:alert(3))" in first
+    assert "c1&lt;img src=x onerror=alert(2)&gt;" in first
+    assert "\\[y](javascript:alert(4))" in pages["index.md"] and "&amp;lt;b&amp;gt;" in pages["c2.md"]
+
+
+def test_html_plans_escape_customer_html(hostile, tmp_path: Path) -> None:
+    rules, path = hostile
+    result = run("plan", str(path), "--all", "-o", str(tmp_path / "plans"), "--format", "html", "--rules", str(rules))
+    assert result.exit_code == 0, result.output
+    for page in (tmp_path / "plans").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script>" not in text and "<img" not in text, page.name
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (tmp_path / "plans" / "index.html").read_text(encoding="utf-8")
+
+
+def test_word_plans_show_customer_text_as_written(hostile, tmp_path: Path) -> None:
+    import docx
+
+    rules, path = hostile
+    out = tmp_path / "c2.docx"
+    result = run("plan", str(path), "--id", "c2", "-o", str(out), "--format", "docx", "--rules", str(rules))
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(out))
+    texts = [p.text for p in document.paragraphs] + [c.text for t in document.tables for r in t.rows
+                                                      for c in r.cells]
+    assert any("\\[y](javascript:alert(4))" in text for text in texts), texts
+    assert "&lt;b&gt;" in texts
+
+
+CONTROLS = "\x1b]0;owned\x07\x1b[2J\x9b31m\x00\x08\x7f"
+
+
+@pytest.mark.parametrize("fmt", ["md", "docx"])
+def test_control_characters_from_customer_data_never_reach_a_plan(bank_rules: Path, tmp_path: Path,
+                                                                    fmt: str) -> None:
+    customer = {"id": f"W{CONTROLS}1", "name": f"王{CONTROLS}五", "assets": 6000000, "credit_score": 800,
+                "statements": "complete"}
+    out = ["-o", str(tmp_path / "w.docx")] if fmt == "docx" else []
+    result = run("plan", "--customer", json.dumps(customer), "--format", fmt, *out, "--rules", str(bank_rules))
+    assert result.exit_code == 0, result.output
+    if fmt == "md":  # printed on the terminal
+        assert "王\\]0;owned\\[2J31m五" in result.stdout
+        assert not any(ord(ch) < 0x20 and ch not in "\n\t" or 0x7F <= ord(ch) < 0xA0 for ch in result.stdout)
+    else:  # Word's XML cannot hold them: the plan is written, not a crash
+        import docx
+
+        assert "王]0;owned[2J31m五" in "\n".join(p.text for p in docx.Document(str(tmp_path / "w.docx")).paragraphs)

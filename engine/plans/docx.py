@@ -85,5 +85,12 @@ def _table(document, rows: list[str]) -> None:
                     run.bold = True
 
 
+_ESCAPED = re.compile(r"\\([\\|\[\]])|&(lt|gt|amp);")
+_ENTITIES = {"lt": "<", "gt": ">", "amp": "&"}
+
+
 def _unescape(text: str) -> str:
-    return text.replace("\\|", "|")
+    """The text a Markdown viewer shows for what the `cell` filter escaped (engine/plans/playbook.py)."""
+    if "\\" not in text and "&" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: m.group(1) or _ENTITIES[m.group(2)], text)

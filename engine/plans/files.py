@@ -25,7 +25,8 @@ from engine.plans.playbook import TEMPLATE_SUFFIX, Catalog, Format, render, temp
 from engine.rules.model import Rulebook
 
 MAX_STEM_BYTES = 120  # well under the 255-byte limit of common file systems, leaving room for suffixes
-_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')  # what Windows, macOS or Linux reject in a name
+# What Windows, macOS or Linux reject in a name, and C1 controls and line separators, which no one means.
+_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029<>:"/\\|?*]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.I)  # Windows device names
 INDEX_STEM = "index"
 # Plans are written a few thousand a second: smaller chunks than kece evaluate's keep the progress
@@ -49,8 +50,13 @@ def render_template(folder: Path, name: str, fmt: Format, catalog: Catalog, **va
 
 def safe_stem(customer_id: str) -> tuple[str, bool]:
     """(file name stem, whether it differs from the id): no path separators or characters a file
-    system rejects, no leading dots (no '..', no hidden files), no Windows device names, bounded length."""
-    stem = _FORBIDDEN.sub("_", unicodedata.normalize("NFC", customer_id)).strip(" .")
+    system rejects, no leading dots (no '..', no hidden files), no Windows device names, bounded length,
+    and no invisible format characters: a right-to-left override makes `C1\u202egpj.exe` show as
+    `C1exe.jpg` in a file manager, and zero-width ones make two names that look alike."""
+    stem = unicodedata.normalize("NFC", customer_id)
+    if not stem.isascii():  # bidi controls, zero-width spaces and joiners, BOM: Unicode category Cf
+        stem = "".join(ch for ch in stem if unicodedata.category(ch) != "Cf")
+    stem = _FORBIDDEN.sub("_", stem).strip(" .")
     if _RESERVED.match(stem):
         stem = f"_{stem}"
     encoded = stem.encode("utf-8")

@@ -5,8 +5,10 @@ exit 1 or 2, never a traceback or exit 70."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import openpyxl
@@ -401,3 +403,87 @@ def test_control_characters_from_customer_data_never_reach_a_plan(bank_rules: Pa
         import docx
 
         assert "王]0;owned[2J31m五" in "\n".join(p.text for p in docx.Document(str(tmp_path / "w.docx")).paragraphs)
+
+
+# Temporaries an interrupted run left -----------------------------------------------------------------
+
+HOUR_AGO = -2 * 3600
+
+
+def _leftovers(folder: Path) -> dict[str, Path]:
+    """A folder as a killed run and its user left it: kece's temporaries (stale and fresh) beside
+    files of the user's that merely look alike."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for key, name in {"stale": ".results.csv.kece-x1y2z3_4.tmp", "stale_plan": ".c1.md.kece-4242.tmp",
+                      "fresh": ".results.csv.kece-a1b2c3d4.tmp", "user_tmp": ".notes.tmp",
+                      "user_lookalike": ".results.csv.abc12345.tmp", "user_file": "kece-1.tmp"}.items():
+        made[key] = folder / name
+        made[key].write_text("x", encoding="utf-8")
+    made["folder"] = folder / ".old.kece-1.tmp"
+    made["folder"].mkdir()
+    for key in ("stale", "stale_plan", "user_tmp", "user_lookalike", "user_file", "folder"):
+        os.utime(made[key], (time.time() + HOUR_AGO, time.time() + HOUR_AGO))
+    return made
+
+
+@pytest.mark.parametrize("command", [
+    ("evaluate", "{input}", "-o", "{out}/results.csv"),
+    ("evaluate", "{input}", "-o", "{out}/results.parquet"),
+    ("plan", "{input}", "--all", "-o", "{out}"),
+    ("plan", "{input}", "--id", "c1", "--format", "html", "-o", "{out}/c1.html"),
+    ("report", "{input}", "-o", "{out}/report.html"),
+])
+def test_a_later_run_removes_only_stale_temporaries_of_kece(bank_rules: Path, customers: Path, tmp_path: Path,
+                                                             command: tuple[str, ...]) -> None:
+    made = _leftovers(tmp_path / "out")
+    result = run(*[a.format(input=customers, out=tmp_path / "out") for a in command], "--rules", str(bank_rules))
+    assert result.exit_code == 0, result.output
+    assert not made.pop("stale").exists() and not made.pop("stale_plan").exists()
+    assert all(path.exists() for path in made.values()), [k for k, p in made.items() if not p.exists()]
+
+
+def _temporary_names(monkeypatch: pytest.MonkeyPatch, write) -> list[str]:
+    seen: list[str] = []
+    real = os.replace
+
+    def replace(src, dst, **kwargs):
+        seen.append(os.path.basename(src))
+        return real(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    write()
+    monkeypatch.setattr(os, "replace", real)
+    return seen
+
+
+def test_every_writer_names_its_temporaries_so_a_later_run_can_remove_them(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from engine.io.tables import ChunkWriter, atomic_write
+    from engine.io.temporary import remove_stale_temporaries
+    from engine.plans.files import write_file
+    from engine.plans.tasks import TaskFiles
+
+    table = pd.DataFrame({"a": [1]})
+
+    def chunked() -> None:
+        writer = ChunkWriter(tmp_path / "r.csv")
+        writer.write(table)
+        writer.close(table)
+
+    def tasks() -> None:
+        with TaskFiles(tmp_path, "zh", dt.date(2026, 3, 2), 90):
+            pass
+
+    names = []
+    for write in (lambda: atomic_write(tmp_path / "a.txt", lambda tmp: tmp.write_text("a")), chunked, tasks,
+                  lambda: write_file(tmp_path / "p.md", "plan")):
+        names += _temporary_names(monkeypatch, write)
+    assert len(names) == 5, names
+    for name in names:  # as a killed writer would have left it
+        (tmp_path / name).write_text("half", encoding="utf-8")
+        os.utime(tmp_path / name, (time.time() + HOUR_AGO, time.time() + HOUR_AGO))
+    assert remove_stale_temporaries(tmp_path) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "p.md", "r.csv", "tasks.csv", "tasks.ics"]

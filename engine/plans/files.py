@@ -19,6 +19,7 @@ from engine.evaluation.batch import FeatureHook, evaluate_chunks
 from engine.io.coerce import empty_rejects
 from engine.io.outputs import neutralise_formulas, refuse_overwrite
 from engine.io.tables import atomic_write
+from engine.io.temporary import remove_stale_temporaries, temporary_name
 from engine.plans.compose import NAME_COLUMNS, build_plan
 from engine.plans.model import Plan
 from engine.plans.playbook import TEMPLATE_SUFFIX, Catalog, Format, render, template_type
@@ -89,10 +90,13 @@ class FileNames:
 def write_file(path: Path, content: str | bytes, folder_fd: int | None = None) -> None:
     """Write through a temporary name and rename into place: never a half-written plan. Lighter
     than tables.atomic_write (no mkstemp, no chmod), since --all writes one file per customer; with
-    `folder_fd` (an open descriptor of path's folder) names resolve from it, not from the root."""
+    `folder_fd` (an open descriptor of path's folder) names resolve from it, not from the root.
+    Without one (a single plan, an index) the folder's stale temporaries are removed first; --all
+    has them removed once, when it writes the index."""
     data = content.encode("utf-8") if isinstance(content, str) else content
-    name, tmp = path.name, f".{path.name}.{os.getpid()}.tmp"
+    name, tmp = path.name, temporary_name(path.name, str(os.getpid()))
     if folder_fd is None:
+        remove_stale_temporaries(path.parent)
         name, tmp = str(path), str(path.with_name(tmp))
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666, dir_fd=folder_fd)  # no buffered file object

@@ -18,6 +18,7 @@ from engine.console import views
 from engine.console.options import (
     calibrated_features,
     check_choice,
+    check_horizon,
     check_lang,
     load_feature_set,
     load_rules,
@@ -33,6 +34,7 @@ from engine.evaluation.evaluate import BACKENDS, customer_from_file, evaluate_cu
 from engine.features.calibration import load as load_calibration
 from engine.features.derive import calibrate_file, derive_file
 from engine.io.outputs import check_output_file, refuse_overwrite
+from engine.io.screen import DUPLICATE_POLICIES
 from engine.messages import t
 from engine.rules.loader import display_path
 from engine.workspace import init_workspace
@@ -131,6 +133,11 @@ def evaluate(
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
     raw_csv: RawCsvOption = False,
+    duplicates: Annotated[str, typer.Option(help="Rows repeating a customer id: first (evaluate the first, reject "
+                                            "the later ones), last, reject (reject them all) or keep (evaluate all).")]
+    = "first",
+    max_rejected: Annotated[float, typer.Option(help="Exit 1 when more than this share of the rows is rejected "
+                                                "(0 to 1; 1 never).")] = 0.5,
     lang: LangOption = "zh",
 ) -> None:
     """Evaluate customers: a file (CSV, .xlsx, .parquet, .jsonl; one output row per valid row) or one
@@ -140,6 +147,9 @@ def evaluate(
         raise UsageError(Say("give either an input file or --customer JSON (not both)",
                              "请给出输入文件或 --customer JSON(二选一)"))
     chosen = check_choice("--backend", backend or ("durable" if customer is not None else "vectorized"), BACKENDS)
+    if not 0 <= max_rejected <= 1:
+        raise UsageError(Say(f"--max-rejected is a share between 0 and 1, not {max_rejected}",
+                             f"--max-rejected 是 0 到 1 之间的比例,不能是 {max_rejected}"))
     rulebook = load_rules(rules, lang)
     hook = calibrated_features(calibration, rules, lang)
     if customer is not None:
@@ -151,8 +161,11 @@ def evaluate(
     with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
         run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
                             id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet,
-                            progress=progress, domain=domain, features=hook, escape_formulas=not raw_csv)
+                            progress=progress, domain=domain, features=hook, escape_formulas=not raw_csv,
+                            duplicates=check_choice("--duplicates", duplicates, DUPLICATE_POLICIES))
     views.show_run(run, lang)
+    if views.show_rejected(run, lang, max_rejected):
+        raise typer.Exit(1)
 
 
 @app.command("explain")
@@ -169,10 +182,15 @@ def explain_command(
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     domain: DomainOption = None,
+    actions: Annotated[bool, typer.Option("--actions", help="How the policy (policy.yaml) chose the plan's actions, "
+                                          "step by step, instead of the rules.")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="With --actions: the date due dates count from "
+                                              "(YYYY-MM-DD; default today).")] = None,
     lang: LangOption = "zh",
 ) -> None:
     """Why a customer gets its segments: every rule and test with the customer's values, the hit
-    policy's choice, and what would move the customer to the next better rule."""
+    policy's choice, and what would move the customer to the next better rule. With --actions: how
+    the arbitration policy chose the actions of the customer's plan."""
     check_lang(lang)
     if (input is None) == (customer is None) or (input is not None and customer_id is None):
         raise UsageError(Say("give INPUT --id ID, or --customer JSON", "请给出 INPUT --id ID,或 --customer JSON"))
@@ -182,6 +200,14 @@ def explain_command(
     else:
         record = customer_from_file(rulebook, input, customer_id, id_column=id_column,  # type: ignore[arg-type]
                                     schemes=scheme, encoding=encoding, sheet=sheet, lang=lang)
+    if actions:
+        from engine.plans.compose import explain_actions
+        from engine.plans.playbook import default_playbooks_dir, load_catalog
+
+        catalog = load_catalog(default_playbooks_dir().resolve(), lang)
+        trace = explain_actions(rulebook, record, parse_as_of(as_of), catalog, scheme, id_column, domain)
+        views.show_action_trace(trace, catalog, lang, as_json)
+        return
     views.show_explanation(explain_customer(rulebook, record, scheme, lang, domain), lang, as_json)
 
 
@@ -211,6 +237,9 @@ def plan_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
+    horizon: Annotated[int, typer.Option(help="With --all: tasks.csv and tasks.ics hold the actions due within "
+                                         "this many days.")] = 90,
+    no_tasks: Annotated[bool, typer.Option("--no-tasks", help="With --all: no tasks.csv and tasks.ics.")] = False,
     lang: LangOption = "zh",
 ) -> None:
     """Action plans for reps from the playbook templates: who the customer is to us and why, what to
@@ -235,10 +264,9 @@ def plan_command(
         with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
             run = write_plans(rulebook, input, out_dir, fmt=fmt, catalog=catalog, folder=folder,  # type: ignore
                               as_of=day, schemes=scheme, id_column=id_column, encoding=encoding, sheet=sheet,
-                              domain=domain, features=hook, progress=progress)
-        views.show_skipped(run.skipped, lang)
-        out.print(t(lang, "plans_written", rows_in=run.rows_in, written=run.written, rejected=run.rejected))
-        views.show_written(lang, run.index, run.rejects)
+                              domain=domain, features=hook, progress=progress,
+                              horizon_days=None if no_tasks else check_horizon(horizon))
+        views.show_plans_run(run, horizon, lang)
         return
     record = parse_customer_json(customer) if customer is not None else customer_from_file(
         rulebook, input, customer_id, id_column=id_column, schemes=scheme,  # type: ignore[arg-type]
@@ -276,6 +304,7 @@ def report(
     """One self-contained HTML page: per scheme the distribution over rules (chart and numbers), a
     cross-tab heatmap of two schemes, unmatched and conflicts, rules no customer hit, rejects by reason."""
     from engine.analysis.report import collect, write_report  # matplotlib loads only for reports
+    from engine.plans.playbook import owner_labels
 
     check_lang(lang)
     pair = parse_cross(cross)
@@ -284,7 +313,7 @@ def report(
     rulebook = load_rules(rules, lang)
     data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang,
                    domain=domain)
-    write_report(data, output, lang)
+    write_report(data, output, lang, owner_labels(lang))
     out.print(t(lang, "wrote_rows", rows_in=data.rows_in, rows_out=data.rows_out, rejected=data.rows_rejected))
     views.show_written(lang, output)
 

@@ -110,7 +110,7 @@ def test_evaluate_file_writes_results_and_rejects(bank_rules, customers, tmp_pat
     assert rejects.to_dict("records") == [
         {"row": "4", "id": "c3", "column": "assets", "value": "abc", "reason": "不是数字"},
         {"row": "7", "id": "c6", "column": "credit_score; statements", "value": "700.5; unknown",
-         "reason": "不是整数; 不是列出的取值之一"},
+         "reason": "不是整数; 不是列出的取值之一:complete、partial、none"},
     ]
     assert len(table) + len(rejects) == 7
     assert "7 行输入:5 行已评估,2 行拒收" in result.output

@@ -38,7 +38,7 @@ def read(kind: str, cells: list, **options) -> list:
     ("date", ["2024-06-30", "2024/6/3", "2024.06.03", "2024-02-30", "30/06/2024", ""],
      [19904.0, 19877.0, 19877.0, ("reject", "not a date (YYYY-MM-DD)"), ("reject", "not a date (YYYY-MM-DD)"), None],
      {}),
-    ("enum", ["a", " b ", "c", ""], ["a", "b", ("reject", "not one of the listed values"), None],
+    ("enum", ["a", " b ", "c", ""], ["a", "b", ("reject", "not one of the listed values: a, b"), None],
      {"values": ("a", "b")}),
     ("string", ["上海", "  ", "x"], ["上海", None, "x"], {}),
     ("number", ["-1", "0", "100", "101"],

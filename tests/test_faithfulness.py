@@ -229,3 +229,30 @@ def test_what_the_packs_left_out_is_in_the_dealer_and_bank_plans():
         actions = _actions("dealer_class", rule_id)
         assert all(element in actions for element in ("资源", "知彼", "关系", "知己", "成交", "增值")), rule_id
     assert "金卡客户" in _rule("bank_tier", "A").description.zh
+
+
+OWNER_PASSAGE = "每一细分类别由一位高级经理负责盈亏平衡"  # 003, the fifth of its seven segmentation rules of thumb
+SEGMENT_SCHEMES = [scheme for scheme in RULEBOOK.schemes if scheme.plan_section == "segment"]
+
+
+def test_the_owner_passage_is_in_the_source():
+    if not SOURCE_MATERIAL.is_dir():
+        pytest.skip("the source material is not beside this checkout")
+    assert OWNER_PASSAGE in (SOURCE_MATERIAL / F003).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("scheme", SEGMENT_SCHEMES, ids=lambda s: s.id)
+def test_every_segment_has_an_owner_and_the_pack_says_the_role_is_its_choice(scheme):
+    """8. 003: every segment has a senior manager responsible for it. Every segment of a bundled
+    segment scheme names an owner with a label in both languages; which role it is the text does not
+    say, so the pack's comment over its `owner:` quotes the passage and calls the role its choice."""
+    from engine.plans.playbook import owner_labels
+
+    segments = scheme.bands if scheme.hit_policy == "score" else scheme.rules
+    assert all(item.owner for item in segments), [item.id for item in segments if not item.owner]
+    for lang in ("zh", "en"):
+        assert {item.owner for item in segments} <= set(owner_labels(lang, bundled_dir("playbooks")))
+    lines = (bundled_dir("rules") / f"{scheme.id}.yaml").read_text(encoding="utf-8").splitlines()
+    at = lines.index(f"owner: {scheme.owner}")
+    comment = "\n".join(lines[at - 4:at])
+    assert OWNER_PASSAGE in comment and "本规则包的选择" in comment and "this pack's choice" in comment

@@ -184,3 +184,44 @@ def test_an_incomplete_label_is_reported_once():
 ])
 def test_values_outside_the_declared_domain(text, expected):
     assert expected in problems_of(text)
+
+
+# 003: 每一细分类别由一位高级经理负责盈亏平衡: a scheme names who owns its segments.
+OWNED = BANK.replace("hit_policy: first", "hit_policy: first\nowner: relationship_manager").replace(
+    "    label: {zh: A类客户, en: Grade A}", "    label: {zh: A类客户, en: Grade A}\n    owner: branch_manager")
+
+
+def test_a_rule_names_its_owner_and_the_others_have_the_schemes():
+    scheme = load_scheme_text(OWNED)
+    assert scheme.owner == "relationship_manager"
+    assert [(rule.id, rule.owner) for rule in scheme.rules] == [
+        ("A", "branch_manager"), ("B", "relationship_manager"), ("D", "relationship_manager")]
+    assert scheme.outcome_owner("A") == "branch_manager"
+    assert [rule.owner for rule in load_scheme_text(BANK).rules] == [None, None, None]  # owner is optional
+
+
+def test_a_band_names_its_owner_or_has_the_schemes():
+    text = SCORED.replace("hit_policy: score", "hit_policy: score\nowner: marketing").replace(
+        "    when: \">= 50\"", "    when: \">= 50\"\n    owner: sales_manager")
+    high, low = load_scheme_text(text).bands
+    assert (high.owner, low.owner) == ("sales_manager", "marketing")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (OWNED.replace("    owner: branch_manager", "    ownr: branch_manager"),
+     "rules/x.yaml:12:5 rules[0].ownr: unknown key 'ownr' (did you mean 'owner'?)"),
+    (OWNED.replace("owner: relationship_manager", "owner: 客户经理"),
+     "rules/x.yaml:1:1 owner: '客户经理' is not a role id (write a role id such as branch_manager"),
+    (OWNED.replace("    owner: branch_manager", "    owner: Branch Manager"),
+     "rules/x.yaml:10:5 rules[0].owner: 'Branch Manager' is not a role id"),
+    (OWNED.replace("    owner: branch_manager", "    owner: [branch_manager]"),
+     "rules/x.yaml:12:12 rules[0].owner: expected a text, got a list"),
+])
+def test_owner_mistakes_are_located(text: str, expected: str):
+    assert any(p.startswith(expected) for p in problems_of(text)), problems_of(text)
+
+
+def test_a_score_rule_has_no_owner_its_band_does():
+    text = SCORED.replace("    points: 60", "    points: 60\n    owner: sales_rep")
+    (problem,) = problems_of(text)
+    assert "rules[0].owner" in problem and "put owner: on the band" in problem

@@ -382,3 +382,42 @@ def test_a_tier_description_reads_as_the_segments_typical_traits_not_as_facts_ab
     assert plan.schemes["bank_tier"].outcomes[0].id == "D" and description.startswith(("资产规模较小", "Small assets"))
     text = str(render_plan(plan, fmt, PLAYBOOKS, catalog)).replace("&#39;", "'")
     assert text.count(description) == text.count(typical + description) == 1
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize(("lang", "owner_a", "owner_b"), [
+    ("zh", "负责人:支行行长", "负责人:客户经理"),
+    ("en", "Segment owner: Branch manager", "Segment owner: Relationship manager"),
+])
+def test_each_segment_names_its_owner(plan_rules: Path, lang: str, owner_a: str, owner_b: str, fmt: str) -> None:
+    # 003: 每一细分类别由一位高级经理负责盈亏平衡. bank_tier's grade A has its own owner; grade B has the scheme's.
+    from engine.plans.files import render_plan
+
+    rulebook, catalog = load_rulebook(plan_rules), load_catalog(PLAYBOOKS, lang)
+    grade_a = {"id": "W1", "assets": 6_000_000, "credit_record": "excellent", "statements": "complete",
+               "risk_assessment": "complete", "talkativeness": 5}
+    plan = plan_for_customer(rulebook, grade_a, dt.date(2026, 3, 2), catalog, ["bank_tier", "talk_style"])
+    assert plan.schemes["bank_tier"].outcomes[0].owner == "branch_manager"
+    text = str(render_plan(plan, fmt, PLAYBOOKS, catalog))
+    assert text.count(owner_a) == 1  # the talking-points scheme names no owner, so shows none
+    grade_b = {**grade_a, "assets": 4_999_999.99}
+    text = str(render_plan(plan_for_customer(rulebook, grade_b, dt.date(2026, 3, 2), catalog, ["bank_tier"]),
+                           fmt, PLAYBOOKS, catalog))
+    assert owner_b in text and owner_a not in text
+
+
+def test_an_unmatched_segment_has_no_owner(tmp_path: Path) -> None:
+    from engine.plans.files import render_plan
+
+    (tmp_path / "gold.yaml").write_text(textwrap.dedent("""\
+        id: gold
+        title: {zh: 金卡, en: Gold card}
+        owner: branch_manager
+        inputs: {assets: {type: number}}
+        rules:
+          - {id: gold, label: {zh: 金卡客户, en: Gold}, when: {assets: ">= 1000000"}}
+        """), encoding="utf-8")
+    catalog = load_catalog(PLAYBOOKS, "zh")
+    plan = plan_for_customer(load_rulebook(tmp_path), {"assets": 5}, dt.date(2026, 3, 2), catalog)
+    assert plan.schemes["gold"].status == "unmatched" and plan.schemes["gold"].owner_label == ""
+    assert "负责人:" not in str(render_plan(plan, "md", PLAYBOOKS, catalog))

@@ -114,6 +114,17 @@ def test_check_reports_template_problems(playbooks: Path, bank_rules: Path) -> N
     assert len(problems) == 6
 
 
+def test_check_reports_an_owner_role_the_catalogs_cannot_name(playbooks: Path, bank_rules: Path) -> None:
+    path = bank_rules / "bank_tier.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("    owner: branch_manager", "    owner: branch_manger"),
+                    encoding="utf-8")
+    problems = [p.render("en") for p in check_playbooks(playbooks, load_rulebook(bank_rules))]
+    assert [p.split(" ", 1)[1] for p in problems] == [
+        f"rules[0].owner: the role 'branch_manger' has no label under owners: in {lang}.yaml (did you mean "
+        "'branch_manager'?)" for lang in ("zh", "en")]
+    assert all(p.startswith(f"{path}:") for p in problems)
+
+
 def test_bundled_playbooks_pass_the_check(bank_rules: Path) -> None:
     assert check_playbooks(PLAYBOOKS, load_rulebook(bank_rules)) == []
 

@@ -33,11 +33,35 @@ def test_report_has_every_part_and_the_numbers(tmp_path):
         assert f'id="{section}"' in html
     assert html.count("<svg") == CHARTS
     # bank_tier applies to the 44 bank customers (and those without a domain), not all 197: shares are of those.
-    assert "<td>A</td><td>A类客户</td><td class=\"n\">5</td><td class=\"n\">11.4%</td>" in html
+    assert "<td>A</td><td>A类客户</td><td>支行行长</td><td class=\"n\">5</td><td class=\"n\">11.4%</td>" in html
     assert "适用 44 / 共 197 位客户" in html
     assert "<tr><td>不是数字</td><td class=\"n\">1</td></tr>" in html
     assert "交叉分析:bank_tier × bank_quadrant" in html
     assert "没有客户命中的规则: 无" in html
+
+
+def test_report_names_each_segments_owner(tmp_path):
+    # 003: 每一细分类别由一位高级经理负责盈亏平衡 — the table says who owns each rule's customers, in the
+    # reader's language; a rule without its own owner has the scheme's.
+    html, _ = report(tmp_path, "--lang", "en", "--scheme", "bank_tier", "--scheme", "loyalty_score")
+    assert "<th>Segment owner</th>" in html
+    assert "<td>A</td><td>Grade A</td><td>Branch manager</td>" in html
+    assert "<td>B</td><td>Grade B</td><td>Relationship manager</td>" in html
+    assert "<td>high</td><td>High loyalty potential</td><td>Marketing</td>" in html  # a score scheme: its bands
+
+
+def test_a_scheme_without_owners_has_no_owner_column(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    text = (rules / "bank_tier.yaml").read_text(encoding="utf-8")
+    (rules / "bank_tier.yaml").write_text(re.sub(r"^(    )?owner: .*$", "", text, flags=re.MULTILINE),
+                                          encoding="utf-8")
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(SAMPLES), "--rules", str(rules), "-o", str(out),
+                                      "--scheme", "bank_tier"])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "<td>A</td><td>A类客户</td><td class=\"n\">" in html and "<th>负责人</th>" not in html
 
 
 def test_report_is_self_contained_and_escapes(tmp_path):

@@ -23,16 +23,18 @@ def task(**changes: object) -> Task:
     base = Task(customer_id="C0001", customer_name="张三", action_id="bank_tier.A.visit_monthly",
                 action="每月上门拜访,介绍理财新品", intent="retain", due=AS_OF + dt.timedelta(days=30),
                 channel="visit", channel_label="上门拜访", owner="relationship_manager", owner_label="客户经理",
-                priority=3.0, schemes=("bank_tier", "value_tier"), why="资产 600 万元,A 级客户")
+                priority=3.0, schemes=("bank_tier", "value_tier"), why="资产 600 万元,A 级客户", intent_label="维系")
     return dataclasses.replace(base, **changes)
 
 
 TASKS = [
     task(),
-    task(action_id="bank_tier.A.call", action="电话回访", intent="service", due=AS_OF, channel="phone",
+    task(action_id="bank_tier.A.call", action="电话回访", intent="service", intent_label="服务", due=AS_OF,
+         channel="phone",
          channel_label="电话", priority=5.5, schemes=("bank_tier",), why="上次拜访后 30 天"),
     task(customer_id="=HYPERLINK(\"http://x\")", customer_name="", action_id="value_tier.gold.gift",
-         action="-送生日礼物", intent="grow", due=AS_OF + dt.timedelta(days=90), channel=None, channel_label="",
+         action="-送生日礼物",
+         intent="grow", intent_label="提升", due=AS_OF + dt.timedelta(days=90), channel=None, channel_label="",
          owner=None, owner_label="", priority=1.25, schemes=("value_tier",), why="@生日在三月"),
     task(action_id="bank_tier.A.review", action="年度复核", due=AS_OF + dt.timedelta(days=91)),  # beyond 90 days
 ]
@@ -44,8 +46,8 @@ def write(folder: Path, tasks: list[Task], lang: str = "zh") -> TaskFiles:
     return files
 
 
-def todos(path: Path) -> list:
-    return Calendar.from_ical(path.read_bytes()).walk("VTODO")
+def events(path: Path) -> list:
+    return Calendar.from_ical(path.read_bytes()).walk("VEVENT")
 
 
 def test_the_csv_has_the_columns_a_crm_maps_and_one_row_per_task_in_the_horizon(tmp_path: Path):
@@ -80,13 +82,15 @@ def test_in_horizon_keeps_the_tasks_due_by_the_last_day_in_order():
         in_horizon(TASKS, AS_OF, -1)
 
 
-def test_the_ics_reads_back_as_one_todo_per_task_with_its_due_day_summary_and_details(tmp_path: Path):
-    items = todos(write(tmp_path, TASKS).ics_path)
+def test_the_ics_reads_back_as_one_all_day_event_per_task_with_its_day_summary_and_details(tmp_path: Path):
+    items = events(write(tmp_path, TASKS).ics_path)
     calendar = Calendar.from_ical((tmp_path / "tasks.ics").read_bytes())
     assert str(calendar["VERSION"]) == "2.0" and "kece" in str(calendar["PRODID"])
     assert len(items) == 3
-    assert [item.decoded("DUE") for item in items] == [t.due for t in TASKS[:3]]
-    assert all(type(item.decoded("DUE")) is dt.date for item in items)  # an all-day DATE, not a time
+    assert [item.decoded("DTSTART") for item in items] == [t.due for t in TASKS[:3]]
+    assert all(type(item.decoded("DTSTART")) is dt.date for item in items)  # an all-day DATE, not a time
+    assert [item.decoded("DTEND") for item in items] == [t.due + dt.timedelta(days=1) for t in TASKS[:3]]
+    assert {str(item["TRANSP"]) for item in items} == {"TRANSPARENT"}  # a task on a day keeps the rep free
     assert [str(item["SUMMARY"]) for item in items] == [
         "张三:每月上门拜访,介绍理财新品", "张三:电话回访", "=HYPERLINK(\"http://x\"):-送生日礼物"]
     assert [item["CATEGORIES"].cats for item in items] == [["retain"], ["service"], ["grow"]]
@@ -97,15 +101,16 @@ def test_the_ics_reads_back_as_one_todo_per_task_with_its_due_day_summary_and_de
 
 def test_priority_ranks_a_customers_tasks_from_1_the_most_important(tmp_path: Path):
     many = [task(customer_id="C9", action_id=f"a{i}", priority=float(i % 12)) for i in range(12)]
-    items = todos(write(tmp_path, [*TASKS[:2], *many]).ics_path)
+    items = events(write(tmp_path, [*TASKS[:2], *many]).ics_path)
     # C0001: 5.5 before 3.0; C9: 11 is first, ..., everything from the ninth on is 9.
     assert [int(item["PRIORITY"]) for item in items] == [2, 1, 9, 9, 9, 9, 8, 7, 6, 5, 4, 3, 2, 1]
 
 
 def test_an_english_run_describes_the_task_in_english(tmp_path: Path):
     english = task(action="Monthly visit", channel_label="Visit", owner_label="Relationship manager",
+                   intent_label="Retain",
                    customer_name="", why="Assets CNY 6,000,000")
-    item = todos(write(tmp_path, [english], lang="en").ics_path)[0]
+    item = events(write(tmp_path, [english], lang="en").ics_path)[0]
     assert str(item["SUMMARY"]) == "C0001: Monthly visit"
     assert str(item["DESCRIPTION"]).split("\n") == [
         "Channel: Visit", "Owner: Relationship manager", "Intent: Retain", "Schemes: bank_tier, value_tier",
@@ -113,9 +118,9 @@ def test_an_english_run_describes_the_task_in_english(tmp_path: Path):
 
 
 def test_uids_stay_the_same_next_run_so_a_calendar_updates_instead_of_duplicating(tmp_path: Path):
-    first = [str(item["UID"]) for item in todos(write(tmp_path / "march", TASKS).ics_path)]
+    first = [str(item["UID"]) for item in events(write(tmp_path / "march", TASKS).ics_path)]
     moved = [dataclasses.replace(t, due=AS_OF + dt.timedelta(days=1), action="改期") for t in TASKS[:3]]
-    second = [str(item["UID"]) for item in todos(write(tmp_path / "april", moved).ics_path)]
+    second = [str(item["UID"]) for item in events(write(tmp_path / "april", moved).ics_path)]
     assert first == second
     assert len(set(first)) == 3 and all(uid.endswith("@kece") for uid in first)
     # Neither part alone makes a task, nor does a different split of the same characters.
@@ -149,7 +154,7 @@ def test_no_tasks_still_give_two_files_a_crm_and_a_calendar_accept(tmp_path: Pat
     files = write(tmp_path, [])
     assert files.written == 0
     assert files.csv_path.read_bytes().decode("utf-8") == BOM + HEADER + "\r\n"
-    assert todos(files.ics_path) == []
+    assert events(files.ics_path) == []
 
 
 def test_a_task_with_an_unknown_intent_or_channel_is_refused():
@@ -181,4 +186,4 @@ def test_a_large_run_streams_chunk_by_chunk_without_holding_the_tasks(tmp_path: 
             files.add(tasks_of(first))
     assert len(seen) == 50_000 and files.written == 5_000
     assert files.csv_path.read_bytes().count(b"\r\n") == 5_001
-    assert files.ics_path.read_bytes().count(b"BEGIN:VTODO\r\n") == 5_000
+    assert files.ics_path.read_bytes().count(b"BEGIN:VEVENT\r\n") == 5_000

@@ -40,6 +40,7 @@ class Coherence:
     settled: int  # contradicting pairs of intents that a conflicts: rule orders
     policy: str  # the policy's file, or '' for the default
     sampled: bool = False
+    stopped: tuple[tuple[str, str], ...] = ()  # intent pairs with more findings than were reported
 
 
 @dataclass(frozen=True)
@@ -60,17 +61,21 @@ def analyse_coherence(rulebook: Rulebook) -> Coherence:
             for action in item.strategy:
                 offers.setdefault(action.intent or "", []).append(_Offer(scheme, item, action))
     findings: list[Finding] = []
-    sampled = False
+    sampled, stopped = False, []
     for a, b in open_pairs:
         schemes_a = list({o.scheme.id: o.scheme for o in offers.get(a, [])}.values())
         schemes_b = list({o.scheme.id: o.scheme for o in offers.get(b, [])}.values())
-        for first in schemes_a:
-            for second in schemes_b:
-                finding, was_sampled = _pair(first, second, a, b, offers, policy)
-                sampled = sampled or was_sampled
-                if finding is not None:
-                    findings.append(finding)
-    return Coherence(findings, len(CONTRADICTIONS) - len(open_pairs), policy.path, sampled)
+        found = 0
+        for first, second in ((x, y) for x in schemes_a for y in schemes_b):
+            if found == FINDINGS_PER_PAIR:
+                stopped.append((a, b))  # one conflicts: rule settles them all; the first few show why
+                break
+            finding, was_sampled = _pair(first, second, a, b, offers, policy)
+            sampled = sampled or was_sampled
+            if finding is not None:
+                findings.append(finding)
+                found += 1
+    return Coherence(findings, len(CONTRADICTIONS) - len(open_pairs), policy.path, sampled, tuple(stopped))
 
 
 def _pair(first: Scheme, second: Scheme, a: str, b: str, offers: dict[str, list[_Offer]],
@@ -126,18 +131,34 @@ def _pair(first: Scheme, second: Scheme, a: str, b: str, offers: dict[str, list[
     cell = int(np.flatnonzero(both)[0])
     offer_a = next(o for o, m in live_a if m[cell])
     offer_b = next(o for o, m in live_b if m[cell])
-    chosen = cells[both]
-    boxes = cover_with_boxes({tuple(c) for c in chosen.tolist()}, [len(x) for x in atoms])
-    regions = tuple(tuple(describe_atoms(inputs[k], atoms[k], box[k]) for k in range(len(inputs))
-                          if len(box[k]) < len(atoms[k])) for box in boxes[:MAX_REGIONS])
     customer = {d.name: atoms[k][int(cells[cell][k])].representative for k, d in enumerate(inputs)}
+    # Inputs on which the contradiction does not depend are left out of the regions (on an exact
+    # grid that is checked per input), so the regions name only what matters; few boxes are grown.
+    keep = list(range(len(inputs))) if sampled else _relevant_axes(both, [len(x) for x in atoms])
+    chosen = {tuple(c) for c in cells[both][:, keep].tolist()} if keep else {()}
+    boxes = cover_with_boxes(chosen, [len(atoms[k]) for k in keep], limit=_BOX_LIMIT)
+    more = len(boxes) - MAX_REGIONS if len(boxes) < _BOX_LIMIT else _BOX_LIMIT - MAX_REGIONS
+    regions = tuple(tuple(describe_atoms(inputs[k], atoms[k], box[j]) for j, k in enumerate(keep)
+                          if len(box[j]) < len(atoms[k])) for box in boxes[:MAX_REGIONS])
     _verify(offer_a, offer_b, customer)
     text = "{" + ", ".join(f"{d.name}: {format_value(d.type, customer[d.name])}" for d in inputs) + "}"
     rule_names = (f"{offer_a.scheme.id}.{offer_a.item.id}", f"{offer_b.scheme.id}.{offer_b.item.id}")
     finding = Finding("incoherent", "error", f"{first.id}+{second.id}" if first is not second else first.id,
                       rule_names, (offer_a.action.location, offer_b.action.location), regions,
-                      max(0, len(boxes) - MAX_REGIONS), customer, text, (a, b))
+                      max(0, more), customer, text, (a, b))
     return finding, sampled
+
+
+# A pair of intents that meets in many pairs of schemes is reported for the first few.
+FINDINGS_PER_PAIR = 5
+# Regions are grown one at a time; a contradiction spread over many is reported by its first few.
+_BOX_LIMIT = 50
+
+
+def _relevant_axes(mask: np.ndarray, sizes: list[int]) -> list[int]:
+    """The inputs whose atom changes whether a cell is in `mask` (cells in grid order)."""
+    grid = mask.reshape(sizes)
+    return [k for k in range(len(sizes)) if not np.array_equal(grid.any(axis=k), grid.all(axis=k))]
 
 
 def _evaluated(scheme: Scheme, columns: Mapping, view: ColumnView, n: int) -> SchemeColumns:

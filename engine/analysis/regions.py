@@ -156,6 +156,12 @@ def grid_cells(sizes: list[int], budget: int = EXACT_CELL_LIMIT, seed: int = 7) 
         return np.stack([g.reshape(-1) for g in grids], axis=1), False
     rng = np.random.default_rng(seed)
     sample = np.stack([rng.integers(0, s, min(SAMPLE_CELLS, budget)) for s in sizes], axis=1)
+    if total < 2 ** 62:
+        # Rows as one mixed-radix number each: a 1-D unique is far quicker than np.unique(axis=0), and
+        # sorted numbers are the same rows in the same (lexicographic) order.
+        radix = np.array([math.prod(sizes[k + 1:]) for k in range(len(sizes))], dtype=np.int64)
+        codes = np.unique(sample @ radix)
+        return np.stack([(codes // r) % s for r, s in zip(radix, sizes, strict=True)], axis=1), True
     return np.unique(sample, axis=0), True
 
 
@@ -262,12 +268,13 @@ class _Reporter:
                      if len(chosen) < len(self.atoms[k]))
 
 
-def cover_with_boxes(cells: set[tuple[int, ...]], sizes: list[int]) -> list[tuple[frozenset[int], ...]]:
+def cover_with_boxes(cells: set[tuple[int, ...]], sizes: list[int],
+                     limit: int | None = None) -> list[tuple[frozenset[int], ...]]:
     """Cover a set of cells with boxes (a set of atoms per input, all combinations inside the set),
-    grown greedily from the first uncovered cell."""
+    grown greedily from the first uncovered cell; at most `limit` boxes (then the cover is partial)."""
     remaining = set(cells)
     boxes = []
-    while remaining:
+    while remaining and (limit is None or len(boxes) < limit):
         seed = min(remaining)
         box = [{a} for a in seed]
         for k in range(len(sizes)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,7 +165,15 @@ def heatmap(data: ReportData, lang: str) -> Markup:
     return _svg(figure)
 
 
-def render(data: ReportData, lang: str = "zh") -> str:
+def render(data: ReportData, lang: str = "zh", owner_labels: Mapping[str, str] | None = None) -> str:
+    """The page. `owner_labels` names the segment owners' roles in `lang` (the playbooks' `owners:`);
+    a role it lacks shows as its id."""
+    labels = owner_labels or {}
+
+    def owner(scheme: Scheme, key: str) -> str:
+        role = scheme.outcome_owner(key)
+        return str(labels.get(role, role)) if role else ""
+
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     template = environment.get_template("report.html")
     schemes = []
@@ -173,7 +181,9 @@ def render(data: ReportData, lang: str = "zh") -> str:
         scheme = summary.scheme
         schemes.append({
             "scheme": scheme, "summary": summary, "chart": bar_chart(summary, lang),
-            "rows": [(key, scheme.outcome_label(key, lang), count) for key, count in summary.counts.items()],
+            "rows": [(key, scheme.outcome_label(key, lang), owner(scheme, key), count)
+                     for key, count in summary.counts.items()],
+            "owners": any(scheme.outcome_owner(key) for key in summary.counts),
             "never": [key for key, count in summary.counts.items() if count == 0],
         })
     cross = None
@@ -185,8 +195,8 @@ def render(data: ReportData, lang: str = "zh") -> str:
                            reasons=data.reasons.most_common())
 
 
-def write_report(data: ReportData, path: Path, lang: str = "zh") -> None:
+def write_report(data: ReportData, path: Path, lang: str = "zh", owner_labels: Mapping[str, str] | None = None) -> None:
     check_output_file(path)
     refuse_overwrite([data.input], [path])
-    html = render(data, lang)
+    html = render(data, lang, owner_labels)
     atomic_write(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))

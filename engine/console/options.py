@@ -30,6 +30,13 @@ def check_choice(option: str, value: str, choices: tuple[str, ...] | list[str]) 
     return value
 
 
+def check_horizon(days: int) -> int:
+    if days < 0:
+        raise UsageError(Say(f"--horizon must be 0 or more days, not {days}",
+                             f"--horizon 必须是 0 或更多天,不能是 {days}"))
+    return days
+
+
 def load_rules(rules: Path | None, lang: str, quiet: bool = False) -> Rulebook:
     """--rules, else ./rules, else the bundled packs; says on stderr which folder is used."""
     where_key = "local"

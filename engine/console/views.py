@@ -16,10 +16,14 @@ from engine.analysis.examples import ExampleFailure
 from engine.analysis.explain import CustomerExplanation, render_text, to_json
 from engine.analysis.regions import Analysis, Finding, finding_message, region_text
 from engine.console.streams import err, out
+from engine.errors import Say
 from engine.evaluation.batch import BatchRun
 from engine.evaluation.evaluate import CustomerEvaluation, display_label
 from engine.features.derive import CalibrateRun, DeriveRun
 from engine.messages import t
+from engine.plans.compose import ActionTrace
+from engine.plans.files import PlanRun
+from engine.plans.playbook import Catalog
 from engine.rules.literals import format_value
 from engine.rules.loader import display_path
 from engine.rules.model import Rulebook
@@ -70,6 +74,8 @@ def show_coherence(coherence: Coherence, lang: str) -> int:
     """The cross-scheme proof of kece check; returns how many errors it printed."""
     for finding in coherence.findings:
         show_finding(finding, lang)
+    for a, b in coherence.stopped:
+        err.print(t(lang, "incoherent_more", a=a, b=b), markup=False, soft_wrap=True)
     if not coherence.findings:
         policy = coherence.policy or t(lang, "default_policy")
         out.print(t(lang, "coherence_ok", pairs=coherence.settled, policy=policy), markup=False)
@@ -122,21 +128,46 @@ def show_customer(evaluation: CustomerEvaluation, lang: str) -> None:
     out.print(table)
 
 
-def show_skipped(skipped: dict[str, list[str]], lang: str) -> None:
-    """Each skipped scheme with the columns it lacks; a file about other customers skips many, so
-    beyond a few they share one line (e.g. transactions-derived customers against the bank packs)."""
+def show_skipped(skipped: dict[str, list[str]], lang: str, missing: dict[str, Say] | None = None) -> None:
+    """Each skipped scheme with the columns it lacks (with their titles and a close header of the file
+    when `missing` has them); a file about other customers skips many, so beyond a few they share one
+    line (e.g. transactions-derived customers against the bank packs)."""
     if len(skipped) > 3:
         err.print(t(lang, "skipped_many", count=len(skipped), schemes=", ".join(skipped)), markup=False,
                   soft_wrap=True)
         return
+    missing = missing or {}
     for scheme_id, columns in skipped.items():
-        err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(columns)), markup=False)
+        shown = [missing[c].get(lang) if c in missing else c for c in columns]
+        err.print(t(lang, "skipped", scheme=scheme_id, columns=", ".join(shown)), markup=False, soft_wrap=True)
+
+
+def show_rejected(run: BatchRun, lang: str, max_rejected: float | None = None, top: int = 3) -> bool:
+    """Repeated ids, and the columns with the most rejects, loudly; True when the rejected share
+    passes `max_rejected`, so that a run that read almost nothing does not pass for a success."""
+    log = run.duplicates
+    if log is not None and log.ids:
+        sep = "、" if lang == "zh" else ", "
+        examples = sep.join(t(lang, "duplicate_rows", id=key, rows=sep.join(map(str, rows[:5])))
+                            for key, rows in log.examples())
+        err.print(t(lang, "duplicate_ids", ids=log.ids, examples=examples, policy=log.policy, rejected=log.rejected),
+                  style="yellow", markup=False, soft_wrap=True)
+    share = run.rows_rejected / run.rows_in if run.rows_in else 0.0
+    too_many = max_rejected is not None and share > max_rejected
+    for column, (count, reason) in list(run.rejected_columns.items())[:top]:
+        err.print(t(lang, "rejected_column", column=column or t(lang, "rejected_row_level"), count=count,
+                    share=count / max(run.rows_in, 1), reason=reason),
+                  style="bold red" if too_many else "yellow", markup=False, soft_wrap=True)
+    if too_many:
+        err.print(t(lang, "rejected_too_many", rejected=run.rows_rejected, rows_in=run.rows_in, share=share,
+                    limit=max_rejected), style="bold red", markup=False, soft_wrap=True)
+    return too_many
 
 
 def show_run(run: BatchRun, lang: str) -> None:
     if run.encoding and run.encoding != "utf-8-sig":
         err.print(t(lang, "read_encoding", encoding=run.encoding.upper()), markup=False)
-    show_skipped(run.skipped, lang)
+    show_skipped(run.skipped, lang, run.missing)
     for summary in run.summaries:
         scheme = summary.scheme
         table = Table(t(lang, "rule"), t(lang, "label"), t(lang, "customers"), t(lang, "share"),
@@ -153,6 +184,15 @@ def show_run(run: BatchRun, lang: str) -> None:
         out.print(table)
     out.print(t(lang, "wrote_rows", rows_in=run.rows_in, rows_out=run.rows_out, rejected=run.rows_rejected))
     show_written(lang, run.output, run.rejects_path)
+
+
+def show_plans_run(run: PlanRun, horizon: int, lang: str) -> None:
+    show_skipped(run.skipped, lang)
+    out.print(t(lang, "plans_written", rows_in=run.rows_in, written=run.written, rejected=run.rejected))
+    show_written(lang, run.index, run.rejects)
+    if run.tasks:
+        out.print(t(lang, "tasks_written", count=run.tasks_written, days=horizon), markup=False)
+        show_written(lang, *run.tasks)
 
 
 def show_written(lang: str, *paths: Path) -> None:
@@ -205,3 +245,66 @@ def show_calibration(run: CalibrateRun, lang: str) -> None:
         table.add_row(name, ", ".join(format_value("number", c) for c in cuts))
     out.print(table)
     show_written(lang, run.output)
+
+
+def show_action_trace(trace: ActionTrace, catalog: Catalog, lang: str, as_json: bool) -> None:
+    """`kece explain --actions`: the policy's steps for one customer, from the candidates to the front list."""
+    result, policy, plan = trace.arbitration, trace.policy, trace.plan
+    intent = lambda c: catalog.label("intents", c.action.intent)  # noqa: E731
+    due = lambda c: c.due.isoformat() if c.due else t(lang, "trace.when_due")  # noqa: E731
+    dropped_by = {kind: [d for d in result.dropped if d.kind == kind]
+                  for kind in ("merged", "suppressed", "overridden", "contact_limit", "below_cut")}
+    chosen_ids = {id(c) for c in result.chosen}
+    if as_json:
+        item = lambda c: {"action": c.action.key, "text": c.text, "intent": c.action.intent,  # noqa: E731
+                          "schemes": list(c.schemes), "priority": round(c.priority, 4),
+                          "factors": [list(f) for f in c.factors], "due": c.due.isoformat() if c.due else None}
+        data = {"customer": plan.customer.id, "as_of": plan.as_of.isoformat(), "policy": policy.path,
+                "ranked": [{**item(c), "chosen": id(c) in chosen_ids, "moved": id(c) in result.moved}
+                           for c in result.ranked],
+                "dropped": [{**item(d.candidate), "kind": d.kind, "rule": d.rule, "where": d.where,
+                             "reason": d.reason, "into": d.into, "rank": d.rank} for d in result.dropped],
+                "contradictions": [list(pair) for pair in result.contradictions]}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    say = lambda key, **kw: out.print(t(lang, key, **kw), markup=False, soft_wrap=True)  # noqa: E731
+    line = lambda text: out.print(f"   - {text}", markup=False, soft_wrap=True)  # noqa: E731
+    say("trace.title", customer=plan.customer.name or plan.customer.id, policy=policy.path or t(lang, "default_policy"),
+        date=plan.as_of.isoformat())
+    candidates = [*result.ranked, *(d.candidate for d in result.dropped if d.kind in ("merged", "suppressed",
+                                                                                        "overridden"))]
+    say("trace.candidates", count=len(candidates))
+    for c in candidates:
+        segments = catalog.messages["list_separator"].join(f"{segment}({title})" for title, segment in c.segments)
+        line(f"[{intent(c)}] {c.text} ← {segments}")
+    say("trace.merged", count=len(dropped_by["merged"]))
+    for d in dropped_by["merged"]:
+        line(f"{d.candidate.text} → {d.into}")
+    for kind in ("suppressed", "overridden"):
+        groups: dict[tuple[str, str, str], list] = {}
+        for d in dropped_by[kind]:
+            groups.setdefault((d.rule, d.where, d.reason), []).append(d.candidate)
+        if not groups:
+            say(f"trace.{kind}_none")
+        for (rule, where, reason), members in groups.items():
+            say(f"trace.{kind}", rule=rule, where=where, count=len(members), reason=reason)
+            for c in members:
+                line(f"[{intent(c)}] {c.text}")
+    say("trace.ranked", count=len(result.ranked))
+    for rank, c in enumerate(result.ranked, start=1):
+        factors = " × ".join(f"{catalog.messages['factors'][name]}{'(' + what + ')' if what else ''} {weight:g}"
+                             for name, what, weight in c.factors)
+        line(f"#{rank} {c.priority:.2f} = {factors}  [{intent(c)}] {c.text}")
+    say("trace.schedule", limit=policy.limit)
+    dropped = {id(d.candidate): d for d in result.dropped}
+    for c in result.ranked:
+        if id(c) in chosen_ids:
+            moved = f", {t(lang, 'trace.moved')}" if id(c) in result.moved else ""
+            line(f"{t(lang, 'trace.chosen')} {due(c)}{moved}: {c.text}")
+        elif id(c) in dropped:
+            d = dropped[id(c)]
+            why = t(lang, "trace.contact_limit") + f" ({d.rule} {d.where})" if d.kind == "contact_limit" \
+                else t(lang, "trace.below_cut", limit=policy.limit)
+            line(f"{why}: {c.text}")
+    for a, b in result.contradictions:
+        say("trace.contradiction", a=a, b=b)

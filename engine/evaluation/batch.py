@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -14,9 +14,18 @@ import pandas as pd
 
 from engine.backends.scope import domain_column, rows_domains
 from engine.backends.vectorized import CONFLICTED, OUT_OF_SCOPE, UNMATCHED, SchemeColumns
-from engine.evaluation.evaluate import Backend, alias_schemes, choose_schemes, display_label, evaluate_prepared
+from engine.errors import Say, UsageError
+from engine.evaluation.evaluate import (
+    Backend,
+    alias_schemes,
+    choose_schemes,
+    describe_missing,
+    display_label,
+    evaluate_prepared,
+)
 from engine.io.coerce import Prepared, empty_rejects, prepare
 from engine.io.outputs import check_output_file, refuse_overwrite
+from engine.io.screen import DUPLICATE_POLICIES, DuplicateLog, Duplicates, footer_rejects, footer_rows
 from engine.io.tables import ChunkWriter, apply_aliases, check_output_suffix, guess_id_column, iter_table
 from engine.rules.model import Rulebook, Scheme
 
@@ -81,6 +90,10 @@ class BatchRun:
     backend: Backend
     encoding: str | None = None
     chunks: int = 1
+    missing: dict[str, Say] = field(default_factory=dict)  # input a skipped scheme lacks -> how to say it
+    # column -> (rows rejected for it, the first reason given), the columns with most rejects first
+    rejected_columns: dict[str, tuple[int, str]] = field(default_factory=dict)
+    duplicates: DuplicateLog | None = None
 
 
 @dataclass
@@ -104,15 +117,22 @@ class FileEvaluation:
     encoding: str | None
     chunks: Iterator[EvaluatedChunk]
     domain_column: str | None = None  # the column naming each customer's domain, if any
+    missing: dict[str, Say] = field(default_factory=dict)  # input a skipped scheme lacks -> how to say it
+    duplicates: DuplicateLog | None = None  # filled in as the chunks are read
 
 
 def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | None = None,
                     backend: Backend = "vectorized", id_column: str | None = None, lang: str = "zh",
                     encoding: str | None = None, sheet: str | None = None,
                     chunk_rows: int = CHUNK_ROWS, domain: str | None = None,
-                    enrich: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> FileEvaluation:
+                    enrich: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                    duplicates: Duplicates = "first") -> FileEvaluation:
     """Read, type and evaluate a customer file chunk by chunk; the header decides once which
-    schemes apply (`domain`: only schemes for it, and those without one) and which column holds ids."""
+    schemes apply (`domain`: only schemes for it, and those without one) and which column holds ids.
+    Total rows (合计) and, by `duplicates`, rows repeating an id are rejected before typing."""
+    if duplicates not in DUPLICATE_POLICIES:
+        raise UsageError(Say(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'",
+                             f"--duplicates 只能是 {'、'.join(DUPLICATE_POLICIES)},不能是“{duplicates}”"))
     used_encoding, chunks = iter_table(input_path, encoding, sheet, lang, chunk_rows)
     aliased = alias_schemes(rulebook, schemes)
     first = next(chunks)
@@ -121,6 +141,12 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
     header = enrich(apply_aliases(first.table, aliased))
     id_name = guess_id_column(header, id_column)
     usable, skipped = choose_schemes(rulebook, schemes, list(header.columns), domain=domain)
+    missing = describe_missing(aliased, skipped, list(map(str, header.columns))) if skipped else {}
+    log = DuplicateLog(duplicates) if id_name else None
+    if log is not None and duplicates in ("last", "reject"):  # which row of an id to keep needs all of them
+        _, again = iter_table(input_path, encoding, sheet, lang, chunk_rows)
+        log.plan(table.loc[~footer_rows(table, id_name), id_name]
+                 for table in (apply_aliases(chunk.table, aliased) for chunk in again))
 
     def evaluated() -> Iterator[EvaluatedChunk]:
         nonlocal header
@@ -129,15 +155,25 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
                 table, header = header, None  # read once, and not kept for the whole run
             else:
                 table = enrich(apply_aliases(chunk.table, aliased))
+            rows_in = len(table) + len(chunk.unreadable)
+            screened = [chunk.unreadable] if len(chunk.unreadable) else []
+            footers = footer_rows(table, id_name)
+            if footers.any():
+                screened.append(footer_rejects(table, footers, id_name, lang))
+                table = table[~footers.to_numpy()]
+            if log is not None:
+                keep, repeated = log.screen(table, id_name, lang)  # type: ignore[arg-type]
+                if len(repeated):
+                    screened.append(repeated)
+                    table = table[keep.to_numpy()]
             prepared = prepare(table, usable, id_name, lang)
-            bad = pd.concat([chunk.unreadable, prepared.rejects], ignore_index=True) if len(chunk.unreadable) \
-                else prepared.rejects
+            bad = pd.concat([*screened, prepared.rejects], ignore_index=True) if screened else prepared.rejects
             domains = rows_domains(table, prepared.rows)
             yield EvaluatedChunk(prepared, evaluate_prepared(prepared, usable, backend, domains),
-                                 bad.sort_values("row", kind="stable"), len(table) + len(chunk.unreadable), table)
+                                 bad.sort_values("row", kind="stable"), rows_in, table)
 
     domain_name = domain_column(header.columns)
-    return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated(), domain_name)
+    return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated(), domain_name, missing, log)
 
 
 def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,
@@ -145,7 +181,8 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
                   id_column: str | None = None, rejects: Path | None = None, lang: str = "zh",
                   encoding: str | None = None, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS,
                   progress: Progress | None = None, domain: str | None = None,
-                  features: FeatureHook | None = None, escape_formulas: bool = True) -> BatchRun:
+                  features: FeatureHook | None = None, escape_formulas: bool = True,
+                  duplicates: Duplicates = "first") -> BatchRun:
     """Evaluate every row of a customer file (CSV, Excel, Parquet, JSON Lines); rows that cannot
     be read go to the rejects file, written like the output (.csv, .xlsx or .parquet).
     `escape_formulas=False` writes CSV cells exactly as they are, for programs rather than people."""
@@ -157,11 +194,12 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
     refuse_overwrite([input_path], [output, rejects])
     run = evaluate_chunks(rulebook, input_path, schemes=schemes, backend=backend, id_column=id_column, lang=lang,
                           encoding=encoding, sheet=sheet, chunk_rows=chunk_rows, domain=domain,
-                          enrich=features.apply if features else None)
+                          enrich=features.apply if features else None, duplicates=duplicates)
     summaries = {scheme.id: empty_summary(scheme) for scheme in run.schemes}
     id_name = run.id_name or "row"
     results, rejected = ChunkWriter(output, escape_formulas), ChunkWriter(rejects, escape_formulas)
     rows_in = rows_out = rows_rejected = count = 0
+    by_column: dict[str, tuple[int, str]] = {}
     try:
         for chunk in run.chunks:
             out = results_table(chunk.prepared, chunk.columns, id_name, lang)
@@ -174,6 +212,7 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
             rows_in += chunk.rows_in
             rows_out += len(out)
             rows_rejected += len(chunk.rejects)
+            _count_columns(chunk.rejects, by_column)
             count += 1
             if progress:
                 progress(rows_in)
@@ -185,8 +224,20 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
         raise
     results.publish()
     rejected.publish()
+    most = dict(sorted(by_column.items(), key=lambda item: -item[1][0]))
     return BatchRun(input_path, output, rejects, rows_in, rows_out, rows_rejected, list(summaries.values()),
-                    run.skipped, backend, run.encoding, count)
+                    run.skipped, backend, run.encoding, count, run.missing, most, run.duplicates)
+
+
+def _count_columns(rejects: pd.DataFrame, counts: dict[str, tuple[int, str]]) -> None:
+    """Add a chunk's rejects to the rows rejected per column; a row rejected for two columns counts
+    for each. Grouped by the distinct column lists, so this is quick however many rows were rejected."""
+    firsts = rejects.drop_duplicates("column").set_index("column")["reason"]
+    for columns, rows in rejects["column"].value_counts(sort=False).items():
+        reasons = str(firsts[columns]).split("; ")
+        for position, column in enumerate(str(columns).split("; ") if columns else [""]):
+            seen, reason = counts.get(column, (0, reasons[min(position, len(reasons) - 1)]))
+            counts[column] = (seen + int(rows), reason)
 
 
 def _result_columns(schemes: list[Scheme], id_name: str) -> list[str]:

@@ -3,6 +3,7 @@ over these functions and tests call them directly."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from engine.backends.scope import rows_domains, scope_mask
 from engine.backends.vectorized import SchemeColumns, evaluate_frame
 from engine.errors import Say, UsageError
 from engine.io.coerce import Prepared, prepare, table_from_records
-from engine.io.tables import apply_aliases, guess_id_column, iter_table
+from engine.io.tables import apply_aliases, guess_id_column, header_names, header_renames, iter_table
 from engine.messages import t
 from engine.rules.literals import did_you_mean
 from engine.rules.model import Rulebook, Scheme
@@ -132,6 +133,34 @@ def choose_schemes(rulebook: Rulebook, requested: Sequence[str] | None, columns:
     return usable, skipped
 
 
+def describe_missing(schemes: Sequence[Scheme], skipped: Mapping[str, list[str]], columns: Sequence[str]
+                     ) -> dict[str, Say]:
+    """Each input a skipped scheme lacks, as a user can act on it: its title, and a header of the file
+    that looks like one of its names (did you mean?), since a renamed column is the usual cause."""
+    missing = {name for names in skipped.values() for name in names}
+    known = header_names(schemes)
+    decls = {name: decl for scheme in schemes for name, decl in scheme.inputs.items() if name in missing}
+    spare = [str(c) for c in columns if str(c) not in known]
+    folded = {c.casefold(): c for c in spare}
+    described = {}
+    for name in sorted(missing):
+        decl = decls.get(name)
+        close = None
+        for wanted in (*known.get(name, ((name,), ()))[0], *known.get(name, ((), ()))[1]):
+            found = difflib.get_close_matches(wanted.casefold(), list(folded), n=1, cutoff=0.5)
+            found = found or [c for c in folded if len(c) >= 2 and (c in wanted.casefold() or wanted.casefold() in c)]
+            if found:
+                close = folded[found[0]]
+                break
+        en = [decl.display("en")] if decl and decl.title else []
+        zh = [decl.display("zh")] if decl and decl.title else []
+        if close is not None:
+            en.append(f"did you mean column '{close}'?")
+            zh.append(f"是不是文件中的“{close}”列?")
+        described[name] = Say(f"{name} ({'; '.join(en)})" if en else name, f"{name}({';'.join(zh)})" if zh else name)
+    return described
+
+
 def alias_schemes(rulebook: Rulebook, requested: Sequence[str] | None) -> list[Scheme]:
     """The schemes whose input aliases may rename a file's columns: the requested ones, or all."""
     return [s for s in rulebook.schemes if not requested or s.id in requested]
@@ -160,6 +189,9 @@ def prepare_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes
                       ) -> tuple[list[Scheme], dict[str, list[str]], Prepared, np.ndarray | None]:
     """One customer typed for the schemes it can use: (schemes, skipped schemes, typed values, the
     normalised domain cell or None); a value that does not fit is a UsageError naming it."""
+    # A customer may be written with the same names as a file's header (资产规模 for assets).
+    renames = header_renames(list(customer), alias_schemes(rulebook, schemes))
+    customer = {renames.get(key, key): value for key, value in customer.items()}
     usable, skipped = choose_schemes(rulebook, schemes, list(customer), CUSTOMER, domain)
     table = table_from_records([customer])
     prepared = prepare(table, usable, None, lang)

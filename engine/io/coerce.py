@@ -8,8 +8,10 @@ Typed columns: number, integer and date are float64 (NaN = missing; dates in day
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -84,14 +86,12 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
         typed = pd.Series(pd.Categorical(typed_bool.astype(object).where(typed_bool.notna(), None),
                                          categories=[False, True]), index=text.index)
     elif kind == "enum":
-        values = list(decl.values or ())
-        text = text.str.normalize("NFKC")
-        synonyms = label_synonyms(decl)
-        if synonyms:  # a Chinese sheet may hold 优秀 where the pack's value is excellent
-            text = text.replace(synonyms)
-        bad = ~empty & ~text.isin(values).fillna(False).astype(bool)
-        typed = pd.Series(pd.Categorical(text.where(~empty & ~bad, None).astype(object), categories=values),
-                          index=text.index)
+        readings = enum_readings(decl)
+        # Each distinct cell is looked up once: a column holds a handful of values over many rows.
+        codes, distinct = pd.factorize(text)
+        found = np.array([readings.get(fold(cell)) for cell in distinct] + [None], dtype=object)[codes]
+        bad = pd.Series(~empty.fillna(True).to_numpy() & pd.isna(found), index=text.index)
+        typed = pd.Series(pd.Categorical(found, categories=list(decl.values or ())), index=text.index)
     else:
         typed = pd.Series(pd.Categorical(text.where(~empty, None).astype(object)), index=text.index)
         bad = pd.Series(False, index=text.index)
@@ -101,7 +101,7 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
         huge = (~empty & ~text.isna()) & bad & pd.to_numeric(text, errors="coerce").abs().ge(MAX_INTEGER).fillna(False)
     reasons = pd.Series("", index=text.index, dtype=object)
     expected = TYPE_NAMES[kind]
-    reasons[bad] = Say(f"not {expected.en}", f"不是{expected.zh}").get(lang)
+    reasons[bad] = (enum_listing(decl) if kind == "enum" else Say(f"not {expected.en}", f"不是{expected.zh}")).get(lang)
     reasons[huge.astype(bool)] = Say("too large (at most 2^53 - 1)", "太大(最大为 2^53 - 1)").get(lang)
     if decl.required:
         reasons[empty.fillna(True).astype(bool).to_numpy()] = Say("empty, but a value is required",
@@ -119,16 +119,66 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
     return typed, reasons
 
 
-def label_synonyms(decl: Input) -> dict[str, str]:
-    """An enum's display labels (zh and en) that may stand for its values in a file; a label that is
-    another value's id, or that two values share, stays ambiguous and is not read."""
-    ids = set(decl.values or ())
-    found: dict[str, set[str]] = {}
+def fold(text: str) -> str:
+    """A cell as compared with an enum's values: full-width forms and case do not matter."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def enum_readings(decl: Input) -> dict[str, str]:
+    """Every way a file may write one of an enum's values (folded) -> the value: the value itself,
+    its zh and en labels, and a label without the words it shares with the input's title (高 for
+    高贡献 under 贡献度, 明确 for 明确意向 under 购买意向), as people fill in a column already named.
+    Values win over labels and labels over short forms; a text two values share is not read."""
+    readings: dict[str, str] = {}
+    for tier in (_value_ids(decl), _full_labels(decl), _short_labels(decl)):
+        claimed: dict[str, set[str]] = {}
+        for text, value in tier:
+            if text and text not in readings:
+                claimed.setdefault(text, set()).add(value)
+        readings.update({text: next(iter(values)) for text, values in claimed.items() if len(values) == 1})
+    return readings
+
+
+def _value_ids(decl: Input) -> Iterator[tuple[str, str]]:
+    for value in decl.values or ():
+        yield fold(value), value
+
+
+def _full_labels(decl: Input) -> Iterator[tuple[str, str]]:
     for value, label in decl.labels.items():
-        for text in {unicodedata.normalize("NFKC", label.zh).strip(), unicodedata.normalize("NFKC", label.en).strip()}:
-            if text and text not in ids:
-                found.setdefault(text, set()).add(value)
-    return {text: next(iter(values)) for text, values in found.items() if len(values) == 1}
+        yield fold(label.zh), value
+        yield fold(label.en), value
+
+
+def _short_labels(decl: Input) -> Iterator[tuple[str, str]]:
+    if decl.title is None:
+        return
+    for value, label in decl.labels.items():
+        yield _without_common_run(fold(label.zh), fold(decl.title.zh)), value
+        title_words = set(re.findall(r"\w+", fold(decl.title.en)))
+        words = fold(label.en).split()
+        yield " ".join(word for word in words if word not in title_words), value
+
+
+def _without_common_run(label: str, title: str) -> str:
+    """`label` without its longest run of two or more characters that `title` also holds; '' when
+    nothing (or everything) would be left."""
+    match = difflib.SequenceMatcher(None, label, title, autojunk=False).find_longest_match(0, len(label), 0, len(title))
+    if match.size < 2 or match.size == len(label):
+        return ""
+    return label[:match.a] + label[match.a + match.size:]
+
+
+def enum_listing(decl: Input) -> Say:
+    """The reject reason for a cell no value reads as: the allowed values with their labels."""
+    def listed(lang: str) -> str:
+        shown = []
+        for value in decl.values or ():
+            label = decl.labels.get(value)
+            text = label.get(lang) if label is not None else value
+            shown.append(value if text == value else f"{value}({text})" if lang == "zh" else f"{value} ({text})")
+        return ("、" if lang == "zh" else ", ").join(shown)
+    return Say(f"not one of the listed values: {listed('en')}", f"不是列出的取值之一:{listed('zh')}")
 
 
 def _days(stamps: pd.Series) -> pd.Series:

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,24 +204,53 @@ def cell_text(value: object) -> str:
 
 
 def apply_aliases(table: pd.DataFrame, schemes: Iterable[Scheme]) -> pd.DataFrame:
-    """Rename columns named by an input's alias (`资产规模` for `assets`) to the input's name.
+    """Rename columns named by an input's alias (`资产规模` for `assets`) or title to the input's name.
 
     Two columns that would both give one input are an error naming them: kece will not guess.
     """
-    renames: dict[str, str] = {}
+    renames = header_renames(list(map(str, table.columns)), schemes)
+    return table.rename(columns=renames) if renames else table
+
+
+def header_names(schemes: Iterable[Scheme]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Per input name, the headers that give it: (the name and its declared aliases, its titles).
+    A title is what a business user calls the column (资产规模, Credit record), so it works without
+    an alias; a title that is another input's name, alias or title names neither."""
+    declared: dict[str, list[str]] = {}
+    titles: dict[str, list[str]] = {}
     for scheme in schemes:
         for name, decl in scheme.inputs.items():
-            present = [c for c in (name, *decl.aliases) if c in table.columns]
-            if len(present) > 1:
-                raise InputFileError(Say(f"columns {', '.join(present)} would all give input '{name}'; keep one",
-                                         f"列 {'、'.join(present)} 都对应输入“{name}”;请只保留一列"))
-            if present and present[0] != name:
-                if renames.get(present[0], name) != name:
-                    raise InputFileError(Say(f"column '{present[0]}' is an alias of both '{renames[present[0]]}' "
-                                             f"and '{name}'", f"列“{present[0]}”同时是“{renames[present[0]]}”和"
-                                             f"“{name}”的别名"))
-                renames[present[0]] = name
-    return table.rename(columns=renames) if renames else table
+            names = declared.setdefault(name, [name])
+            names += [alias for alias in decl.aliases if alias not in names]
+            own = titles.setdefault(name, [])
+            if decl.title is not None:
+                own += [title for title in (decl.title.zh, decl.title.en) if title and title not in own]
+    claimed: dict[str, set[str]] = {}
+    for name in declared:
+        for header in (*declared[name], *titles[name]):
+            claimed.setdefault(header, set()).add(name)
+    return {name: (tuple(declared[name]),
+                   tuple(t for t in titles[name] if claimed[t] == {name} and t not in declared[name]))
+            for name in declared}
+
+
+def header_renames(columns: Sequence[str], schemes: Iterable[Scheme]) -> dict[str, str]:
+    """Header -> input name for the headers (file columns, or a customer's JSON keys) that are an
+    input's alias or title; a title counts only when no name or alias of that input is present."""
+    present_columns = set(columns)
+    renames: dict[str, str] = {}
+    for name, (declared, titles) in header_names(schemes).items():
+        present = [c for c in declared if c in present_columns] or [c for c in titles if c in present_columns]
+        if len(present) > 1:
+            raise InputFileError(Say(f"columns {', '.join(present)} would all give input '{name}'; keep one",
+                                     f"列 {'、'.join(present)} 都对应输入“{name}”;请只保留一列"))
+        if present and present[0] != name:
+            if renames.get(present[0], name) != name:
+                raise InputFileError(Say(f"column '{present[0]}' is an alias of both '{renames[present[0]]}' "
+                                         f"and '{name}'", f"列“{present[0]}”同时是“{renames[present[0]]}”和"
+                                         f"“{name}”的别名"))
+            renames[present[0]] = name
+    return renames
 
 
 def guess_id_column(table: pd.DataFrame, requested: str | None) -> str | None:

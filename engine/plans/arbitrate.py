@@ -56,6 +56,7 @@ class Arbitration:
     dropped: tuple[Dropped, ...]
     contradictions: tuple[tuple[str, str], ...] = ()  # intent pairs no policy rule settles
     moved: frozenset[int] = field(default_factory=frozenset)  # ids of chosen candidates a cap moved later
+    ranked: tuple[Candidate, ...] = ()  # what suppress and conflicts left, best first (before the caps and cut)
 
 
 def arbitrate(candidates: Sequence[Candidate], outcomes: Mapping[str, tuple[str, ...]],
@@ -89,8 +90,9 @@ def arbitrate(candidates: Sequence[Candidate], outcomes: Mapping[str, tuple[str,
     for c in live:
         _rank(c, outcomes, policy)
     live.sort(key=lambda c: (-c.priority, c.due is None, c.due or as_of, c.order))
+    ranked = tuple(live)
     chosen, moved = _schedule(live, policy, as_of, dropped)
-    return Arbitration(tuple(chosen), tuple(dropped), contradictions, frozenset(moved))
+    return Arbitration(tuple(chosen), tuple(dropped), contradictions, frozenset(moved), ranked)
 
 
 def _merge(candidates: Sequence[Candidate], dropped: list[Dropped]) -> list[Candidate]:

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine.analysis.explain import describe_need, ladder_direction, only_when_missing, points_down
 from engine.backends.results import SchemeResult, resolve
 from engine.evaluation.evaluate import prepare_customer
-from engine.plans.arbitrate import Arbitration, Candidate, Dropped, arbitrate
+from engine.plans.arbitrate import Arbitration
+from engine.plans.choice import Chosen, Offer, choose
 from engine.plans.model import (
-    Action,
-    Considered,
     Customer,
     Fact,
     Need,
@@ -57,21 +56,7 @@ class _SectionShape:
     reason_views: tuple[_TestView, ...] | None  # their tests' views; None when an `any:` branch decides
     points: tuple[Point, ...]
     notes: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class _Offer:
-    """An action as a scheme's result offers it, before the policy chooses (the same for every
-    customer with that result)."""
-
-    action: RuleAction
-    text: str
-    scheme_id: str
-    scheme_title: str
-    segment: str  # the segment label that recommends it
-    notes: tuple[int, ...]
-    order: int
-    due: dt.date | None
+    owner_label: str
 
 
 @dataclass(frozen=True)
@@ -80,21 +65,14 @@ class _PlanShape:
     results (a file's customers share a few hundred combinations at most)."""
 
     sections: tuple[_SectionShape, ...]
-    offers: tuple[_Offer, ...]
+    offers: tuple[Offer, ...]
     sources: tuple[Source, ...]
     outcomes: dict[str, tuple[str, ...]]  # scheme id -> its result, for the policy's conditions
     # What the policy's choice depends on beyond the results: the `when:` of offers and of suppress
     # rules. A customer's answers to these probes key the shared arbitration.
     offer_probes: tuple[int, ...]  # indices of offers with a `when:`
     policy_probes: tuple[tuple[UnaryTest, ...], ...]
-    arbitrations: dict[tuple[bool, ...], _Chosen] = field(default_factory=dict, compare=False)
-
-
-@dataclass(frozen=True)
-class _Chosen:
-    actions: tuple[Action, ...]
-    considered: tuple[Considered, ...]
-    contradictions: tuple[str, ...]
+    arbitrations: dict[tuple[bool, ...], Chosen] = field(default_factory=dict, compare=False)
 
 
 class _ShapeBuilder:
@@ -104,7 +82,7 @@ class _ShapeBuilder:
         self.as_of, self.catalog, self.lang = as_of, catalog, catalog.lang
         self.sources: list[Source] = []
         self.source_index: dict[tuple[str, str], int] = {}
-        self.offers: list[_Offer] = []
+        self.offers: list[Offer] = []
 
     def note(self, scheme: Scheme, item: Rule | Band) -> tuple[int, ...]:
         key = (scheme.id, item.id)
@@ -122,7 +100,7 @@ class _ShapeBuilder:
         lang = self.lang
         kind = scheme.plan_section
         items = _facts(scheme).items
-        outcomes = _outcomes(scheme, result.outcome, lang)
+        outcomes = _outcomes(scheme, result.outcome, self.catalog)
         # A score scheme's reasons are the rules that added points; otherwise the winning rules.
         reason_ids = result.matched if scheme.hit_policy == "score" else result.outcome
         # A score scheme's outcome is a band: the band's own strategy first (if it has one), then the
@@ -144,12 +122,14 @@ class _ShapeBuilder:
         reason_rules = tuple(rule for rule in scheme.rules if rule.id in reason_ids)
         views = None if any(rule.any for rule in reason_rules) else \
             tuple(_view(scheme, test, self.catalog) for rule in reason_rules for test in rule.when)
-        return _SectionShape(scheme, result, head, reason_rules, views, tuple(points), tuple(dict.fromkeys(notes)))
+        owners = dict.fromkeys(o.owner_label for o in outcomes if o.owner_label) if result.status == "matched" else {}
+        return _SectionShape(scheme, result, head, reason_rules, views, tuple(points), tuple(dict.fromkeys(notes)),
+                             self.catalog.messages["list_separator"].join(owners))
 
     def action(self, scheme: Scheme, item: Rule | Band, action: RuleAction, notes: tuple[int, ...],
                order: int) -> None:
         due = self.as_of + dt.timedelta(days=action.cadence_days) if action.cadence_days is not None else None
-        self.offers.append(_Offer(action, action.get(self.lang), scheme.id, scheme.title.get(self.lang),
+        self.offers.append(Offer(action, action.get(self.lang), scheme.id, scheme.title.get(self.lang),
                                   item.label.get(self.lang), notes,
                                   len(self.offers) * 100 + order, due))
 
@@ -180,60 +160,6 @@ def _plan_shape(applied: Sequence[tuple[Scheme, SchemeResult]], as_of: dt.date, 
                            tuple(i for i, offer in enumerate(offers) if offer.action.when), probed)
         found = _SHAPES[key] = (catalog, policy, shape)
     return found[2]
-
-
-def _chosen(shape: _PlanShape, records: Mapping[str, Record], value_of: Callable[[str], Value], policy: Policy,
-            as_of: dt.date, catalog: Catalog) -> _Chosen:
-    """The policy's choice for this customer, shared by every customer whose probes answer alike."""
-    offers = shape.offers
-    fits = tuple(offers[i].action.applies(records[offers[i].scheme_id]) for i in shape.offer_probes)
-    signature = fits + tuple(all(t.matches(value_of(t.input)) for t in tests) for tests in shape.policy_probes)
-    found = shape.arbitrations.get(signature)
-    if found is None:
-        skipped = {i for i, fit in zip(shape.offer_probes, fits, strict=True) if not fit}
-        candidates = [Candidate(o.action, o.text, [o.scheme_id], [(o.scheme_title, o.segment)], list(o.notes),
-                                o.order, o.due) for i, o in enumerate(offers) if i not in skipped]
-        result = arbitrate(candidates, shape.outcomes, value_of, policy, as_of, catalog.lang)
-        found = shape.arbitrations[signature] = _present(result, policy, catalog)
-    return found
-
-
-def _present(result: Arbitration, policy: Policy, catalog: Catalog) -> _Chosen:
-    """The policy's choice in the reader's words (every word from the message catalog)."""
-    messages, label = catalog.messages, catalog.label
-    separator = messages["list_separator"]
-    actions = []
-    for c in result.chosen:
-        a = c.action
-        segments = separator.join(f"{segment}{messages['paren_open']}{title}{messages['paren_close']}"
-                                  for title, segment in c.segments)
-        factors = " × ".join(f"{messages['factors'][name]}{' ' + label('intents', what) if name == 'intent' else ''}"
-                             f" {format_number(catalog.lang, weight)}" for name, what, weight in c.factors)
-        why = messages["why_action_text"].format(segments=segments, priority=format_number(catalog.lang, c.priority),
-                                             factors=factors)
-        actions.append(Action(c.text, a.channel, label("channels", a.channel), a.owner, label("owners", a.owner),
-                              a.cadence_days, c.due, tuple(c.schemes), tuple(c.notes), a.key, a.intent or "",
-                              label("intents", a.intent), c.priority, why, id(c) in result.moved))
-    considered = tuple(Considered(d.candidate.text, label("intents", d.candidate.action.intent), d.kind,
-                                  _drop_reason(d, policy, catalog), tuple(d.candidate.schemes))
-                       for d in result.dropped)
-    contradictions = tuple(messages["contradiction"].format(a=label("intents", a), b=label("intents", b))
-                           for a, b in result.contradictions)
-    return _Chosen(tuple(actions), considered, contradictions)
-
-
-def _drop_reason(d: Dropped, policy: Policy, catalog: Catalog) -> str:
-    template = catalog.messages["dropped"][d.kind]
-    if d.kind != "contact_limit":
-        # The default policy has no file to point at.
-        where = f"{catalog.messages['paren_open']}{d.where}{catalog.messages['paren_close']}" \
-            if d.where and not d.where.startswith("<") else ""
-        return template.format(rule=d.rule, where=where, reason=d.reason, into=d.into, rank=d.rank,
-                               limit=policy.limit)
-    kind, _, what = d.rule.partition(":")  # touches, channel:visit or owner:sales_rep
-    shown = catalog.label("channels" if kind == "channel" else "owners", what) if what else ""
-    most, _, per = d.where.partition("/")
-    return template.format(cap=catalog.messages["caps"][kind].format(what=shown), max=most, per=per)
 
 
 class _SchemeFacts:
@@ -268,11 +194,12 @@ def _facts(scheme: Scheme) -> _SchemeFacts:
     return found
 
 
-def _outcomes(scheme: Scheme, ids: tuple[str, ...], lang: str) -> tuple[Outcome, ...]:
-    items = _facts(scheme).items
-    return memo(scheme, ("outcomes", ids, lang), lambda: tuple(
+def _outcomes(scheme: Scheme, ids: tuple[str, ...], catalog: Catalog) -> tuple[Outcome, ...]:
+    items, lang = _facts(scheme).items, catalog.lang
+    return memo(scheme, ("outcomes", ids, lang, catalog.path), lambda: tuple(
         Outcome(o, scheme.outcome_label(o, lang), items[o].description.get(lang) if o in items and
-                items[o].description else "") for o in ids))
+                items[o].description else "", items[o].owner if o in items else None,
+                catalog.label("owners", items[o].owner if o in items else None)) for o in ids))
 
 
 def _section(shape: _SectionShape, record: Record, catalog: Catalog) -> Section:
@@ -287,7 +214,7 @@ def _section(shape: _SectionShape, record: Record, catalog: Catalog) -> Section:
         reasons = tuple(found)
     tiered = scheme.tiered and scheme.plan_section == "segment"  # a talking style or a kind is no tier to climb
     next_tier = _next_tier(scheme, shape.result, record, catalog) if tiered else None
-    return Section(*shape.head, reasons, next_tier, shape.points, shape.notes)
+    return Section(*shape.head, reasons, next_tier, shape.points, shape.notes, shape.owner_label)
 
 
 class _TestView:
@@ -399,6 +326,12 @@ def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], custome
     """The plan for one customer: `records` holds the customer's typed values per scheme id, and
     `domain` their domain cell. When a backend has evaluated the customer, `matched` holds the indices
     of the rules that match per scheme, None for a scheme out of the customer's scope."""
+    return _build(schemes, records, customer_id, name, as_of, catalog, domain, matched, policy or DEFAULT_POLICY)[0]
+
+
+def _build(schemes: Sequence[Scheme], records: Mapping[str, Record], customer_id: str, name: str, as_of: dt.date,
+           catalog: Catalog, domain: object, matched: Mapping[str, Sequence[int] | None] | None,
+           policy: Policy) -> tuple[Plan, Chosen]:
     applied: list[tuple[Scheme, SchemeResult]] = []
     applied_records: list[tuple[Scheme, Record]] = []
     for scheme in schemes:
@@ -412,7 +345,6 @@ def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], custome
             continue  # out of scope: the scheme says nothing about this customer
         applied.append((scheme, _facts(scheme).result(hits)))
         applied_records.append((scheme, record))
-    policy = policy or DEFAULT_POLICY
     shape = _plan_shape(applied, as_of, catalog, policy)
     sections: dict[str, list[Section]] = {kind: [] for kind in SECTIONS}
     by_scheme: dict[str, Section] = {}
@@ -429,10 +361,11 @@ def build_plan(schemes: Sequence[Scheme], records: Mapping[str, Record], custome
     def value_of(input_name: str) -> Value:
         return next((record.get(input_name) for _, record in applied_records if input_name in record), None)
 
-    chosen = _chosen(shape, records, value_of, policy, as_of, catalog)
+    chosen = choose(shape.offers, shape.offer_probes, shape.policy_probes, shape.outcomes, shape.arbitrations,
+                    records, value_of, policy, as_of, catalog)
     return Plan(customer, as_of, catalog.lang, tuple(sections["segment"]), tuple(sections["talking_points"]),
                 tuple(sections["contacts"]), chosen.actions, shape.sources, by_scheme, chosen.considered,
-                chosen.contradictions)
+                chosen.contradictions), chosen
 
 
 def customer_identity(customer: Mapping[str, object], id_column: str | None = None) -> tuple[str, str]:
@@ -447,8 +380,26 @@ def plan_for_customer(rulebook: Rulebook, customer: Mapping[str, object], as_of:
                       domain: str | None = None) -> Plan:
     """The plan for one customer given as a mapping (JSON, or a row of a file); `domain` keeps the
     schemes for that domain and those without one (--domain)."""
+    return explain_actions(rulebook, customer, as_of, catalog, schemes, id_column, domain).plan
+
+
+@dataclass(frozen=True)
+class ActionTrace:
+    """How the policy chose one customer's actions, step by step (kece explain --actions)."""
+
+    plan: Plan
+    arbitration: Arbitration
+    policy: Policy
+
+
+def explain_actions(rulebook: Rulebook, customer: Mapping[str, object], as_of: dt.date, catalog: Catalog,
+                    schemes: Sequence[str] | None = None, id_column: str | None = None,
+                    domain: str | None = None) -> ActionTrace:
+    """The plan for one customer with the arbitration that chose its actions."""
     usable, _, prepared, domains = prepare_customer(rulebook, customer, schemes, catalog.lang, domain)
     customer_id, name = customer_identity(customer, id_column)
     records = {scheme.id: prepared.records(scheme)[0] for scheme in usable}
-    return build_plan(usable, records, customer_id, name, as_of, catalog, domains[0] if domains is not None else None,
-                      policy=rulebook.policy)
+    policy = rulebook.policy or DEFAULT_POLICY
+    plan, chosen = _build(usable, records, customer_id, name, as_of, catalog,
+                          domains[0] if domains is not None else None, None, policy)
+    return ActionTrace(plan, chosen.result, policy)

@@ -3,6 +3,7 @@ ids, and `kece plan --all` (one file per customer of a file, an index, and the r
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -23,6 +24,7 @@ from engine.io.temporary import remove_stale_temporaries, temporary_name
 from engine.plans.compose import NAME_COLUMNS, build_plan
 from engine.plans.model import Plan
 from engine.plans.playbook import TEMPLATE_SUFFIX, Catalog, Format, render, template_type
+from engine.plans.tasks import TaskFiles, plan_tasks
 from engine.rules.model import Rulebook
 
 MAX_STEM_BYTES = 120  # well under the 255-byte limit of common file systems, leaving room for suffixes
@@ -136,28 +138,39 @@ class PlanRun:
     rejects: Path
     skipped: dict[str, list[str]]
     encoding: str | None
+    tasks: tuple[Path, ...] = ()  # tasks.csv and tasks.ics, when written
+    tasks_written: int = 0
 
 
 def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: Format, catalog: Catalog,
                 folder: Path, as_of: dt.date, schemes: Sequence[str] | None = None, id_column: str | None = None,
                 encoding: str | None = None, sheet: str | None = None, domain: str | None = None,
-                features: FeatureHook | None = None, progress: Callable[[int], None] | None = None) -> PlanRun:
-    """One plan per valid customer row of a file, an index of them, and the rejected rows. The file is
-    read and evaluated as `kece evaluate` does (`domain`, `features`: its --domain and --calibration)."""
+                features: FeatureHook | None = None, progress: Callable[[int], None] | None = None,
+                horizon_days: int | None = 90) -> PlanRun:
+    """One plan per valid customer row of a file, an index of them, the rejected rows, and (unless
+    `horizon_days` is None) the plans' actions due within the horizon as tasks.csv and tasks.ics.
+    The file is read and evaluated as `kece evaluate` does (`domain`, `features`: its --domain and
+    --calibration)."""
     evaluation = evaluate_chunks(rulebook, input_path, schemes=schemes, id_column=id_column, lang=catalog.lang,
                                  encoding=encoding, sheet=sheet, chunk_rows=CHUNK_ROWS, domain=domain,
                                  enrich=features.apply if features else None)
     usable = evaluation.schemes
     rejects_path = out_dir / f"{input_path.stem}.rejects.csv"
-    refuse_overwrite([input_path], [rejects_path])
+    task_files = TaskFiles(out_dir, catalog.lang, as_of, horizon_days) if horizon_days is not None else None
+    refuse_overwrite([input_path], [rejects_path, *((task_files.csv_path, task_files.ics_path) if task_files else ())])
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix, file_names = f".{fmt}", FileNames()
     entries: list[IndexEntry] = []
     rejects: list[pd.DataFrame] = []
     rows_in = 0
-    # One descriptor of the output folder for the run: each plan's names resolve from it, not from /.
-    folder_fd = os.open(out_dir, os.O_RDONLY) if os.open in os.supports_dir_fd else None
-    try:
+    policy = rulebook.policy
+    with contextlib.ExitStack() as stack:
+        # tasks.csv and tasks.ics appear only if every plan was made.
+        tasks = stack.enter_context(task_files) if task_files else None
+        # One descriptor of the output folder for the run: each plan's names resolve from it, not from /.
+        folder_fd = os.open(out_dir, os.O_RDONLY) if os.open in os.supports_dir_fd else None
+        if folder_fd is not None:
+            stack.callback(os.close, folder_fd)
         for chunk in evaluation.chunks:
             prepared = chunk.prepared
             rejects += [chunk.rejects] if len(chunk.rejects) else []
@@ -171,16 +184,15 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
                                                                     customer_names, records, strict=True)):
                 plan = build_plan(usable, {scheme.id: record for scheme, record in zip(usable, typed, strict=True)},
                                   customer_id, name or "", as_of, catalog,
-                                  matched={sid: found[i] for sid, found in hits.items()})
+                                  matched={sid: found[i] for sid, found in hits.items()}, policy=policy)
                 file_name = file_names.take(customer_id, row) + suffix
                 write_file(out_dir / file_name, render_plan(plan, fmt, folder, catalog), folder_fd)
                 entries.append(IndexEntry(customer_id, name or "", file_name, plan.main_segments))
+                if tasks is not None:
+                    tasks.add(plan_tasks(plan))
             rows_in += chunk.rows_in
             if progress:
                 progress(rows_in)
-    finally:
-        if folder_fd is not None:
-            os.close(folder_fd)
     index_fmt: Format = "md" if fmt == "md" else "html"
     index = out_dir / f"{INDEX_STEM}.{index_fmt}"
     write_file(index, render_template(folder, f"index.{index_fmt}.j2", index_fmt, catalog, entries=entries,
@@ -188,4 +200,6 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
     rejected = pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable") if rejects else empty_rejects()
     atomic_write(rejects_path, lambda tmp: neutralise_formulas(rejected).to_csv(tmp, index=False,
                                                                                 encoding="utf-8-sig"))
-    return PlanRun(len(entries), rows_in, len(rejected), index, rejects_path, evaluation.skipped, evaluation.encoding)
+    return PlanRun(len(entries), rows_in, len(rejected), index, rejects_path, evaluation.skipped, evaluation.encoding,
+                   (task_files.csv_path, task_files.ics_path) if task_files else (),
+                   task_files.written if task_files else 0)

@@ -59,6 +59,8 @@ class Outcome:
     id: str
     label: str
     description: str
+    owner: str | None = None  # the role responsible for the segment, e.g. branch_manager
+    owner_label: str = ""  # that role in the reader's language; '' when the scheme names no owner
 
 
 @template_type
@@ -84,6 +86,9 @@ class Section:
     next_tier: NextTier | None
     points: tuple[Point, ...]
     notes: tuple[int, ...]
+    # Who is responsible for the segment (003: every segment has a senior manager responsible for it):
+    # the owner labels of the outcomes, joined; '' when nothing matched or no owner is named.
+    owner_label: str = ""
 
 
 @template_type

@@ -370,6 +370,12 @@ def _namespace(value: Any) -> Any:
     return value
 
 
+def owner_labels(lang: str, folder: Path | None = None) -> dict[str, str]:
+    """Owner roles in `lang`, from the playbooks a plan would use (`owners:` of the message catalog)."""
+    labels = load_catalog(folder or default_playbooks_dir(), lang).messages.get("owners")
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
 @lru_cache(maxsize=8)
 def load_catalog(folder: Path, lang: str) -> Catalog:
     path = folder / "messages" / f"{lang}.yaml"

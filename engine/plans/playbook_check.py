@@ -12,8 +12,9 @@ from jinja2 import meta, nodes
 from engine.errors import KeceError, Problem, Say
 from engine.limits import limits
 from engine.messages import LANGS
-from engine.plans.playbook import TemplateLocation, environment, load_catalog
+from engine.plans.playbook import Catalog, TemplateLocation, environment, load_catalog
 from engine.plans.template_limits import MAX_EXPONENT
+from engine.rules.literals import did_you_mean
 from engine.rules.model import Rulebook
 
 # The names a template is rendered with: plan templates get plan and msg (partials also s, the
@@ -37,6 +38,8 @@ def check_playbooks(folder: Path, rulebook: Rulebook) -> list[Problem]:
                     f"the message is missing here but present in {other.path.name}",
                     f"此处缺少该消息,而 {other.path.name} 中有")))
     messages = set.intersection(*(set(c.messages) for c in catalogs)) if catalogs else set()
+    for catalog in catalogs:
+        problems += _unlabelled_owners(rulebook, catalog)
     for name in REQUIRED:
         if not (folder / name).is_file():
             problems.append(Problem(TemplateLocation(str(folder / name)), "",
@@ -59,6 +62,27 @@ def check_playbooks(folder: Path, rulebook: Rulebook) -> list[Problem]:
         problems += _unknown_variables(path, tree, messages if catalogs else None, inputs, set(rulebook.by_id))
         problems += _unbounded_work(path, tree)
     return problems
+
+
+def _unlabelled_owners(rulebook: Rulebook, catalog: Catalog) -> list[Problem]:
+    """A segment owner's role that the catalog cannot name: plans and the report would show its id to
+    readers, and a misspelt role would go unnoticed."""
+    labels = catalog.messages.get("owners")
+    known = [str(k) for k in labels] if isinstance(labels, dict) else []
+    found: list[Problem] = []
+    for scheme in rulebook.schemes:
+        items = [(scheme.location, "owner", scheme.owner)]
+        items += [(rule.location, f"rules[{rule.index}].owner", rule.owner) for rule in scheme.rules
+                  if rule.owner != scheme.owner]
+        items += [(band.location, f"bands[{band.index}].owner", band.owner) for band in scheme.bands
+                  if band.owner != scheme.owner]
+        for location, key, role in items:
+            if role is not None and role not in known:
+                found.append(Problem(location, key, Say(
+                    f"the role '{role}' has no label under owners: in {catalog.path.name}",
+                    f"岗位“{role}”在 {catalog.path.name} 的 owners: 下没有名称"),
+                    did_you_mean(role, known, Say("roles", "已有的岗位"))))
+    return found
 
 
 def _unbounded_work(path: Path, tree: nodes.Template) -> list[Problem]:

@@ -4,13 +4,14 @@
   UTF-8 with BOM (Excel shows Chinese); the first columns are customer_id, action, intent, due
   (ISO date), channel, owner, priority, schemes (`|`-joined); cells that a spreadsheet would run as
   a formula start with a quote.
-- tasks.ics: the same tasks as iCalendar (RFC 5545) to-dos (VTODO) for calendar and task apps.
-  Each task's UID comes from its customer and action, so importing next month's file updates the
-  tasks already imported instead of adding them twice.
+- tasks.ics: the same tasks as iCalendar (RFC 5545) all-day events (VEVENT, shown as free time) on
+  their due dates. Events, not to-dos (VTODO): Outlook, 钉钉 and 企业微信 import events from a file
+  and ignore to-dos. Each task's UID comes from its customer and action, so importing next month's
+  file updates the events already imported instead of adding them twice.
 
 中文:`tasks.csv` 供 CRM 或 Excel 导入任务(带 BOM 的 UTF-8,以 = + - @ 开头的单元格前加单引号,
-防止公式注入);`tasks.ics` 是同一批任务的 iCalendar 待办,供日历/任务应用导入;同一客户的同一行动
-UID 不变,下月再导入会更新而不会重复。
+防止公式注入);`tasks.ics` 是同一批任务的 iCalendar 日程,供日历/任务应用导入;同一客户的同一行动
+UID 不变,下月再导入会更新而不会重复。日历文件写成全天事件(VEVENT),因为 Outlook、钉钉和企业微信导入文件时只认事件。
 
 Both files are written as the plans are, a chunk of customers at a time, and appear only once complete.
 """
@@ -20,7 +21,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import json
 import os
 import secrets
 from collections.abc import Iterable, Sequence
@@ -29,12 +29,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, TextIO
 
-from icalendar import Calendar, Todo, vCategory, vDDDTypes, vInt, vText
+from icalendar import Calendar, Event, vCategory, vDDDTypes, vInt, vText
 
 from engine.io.temporary import remove_stale_temporaries, temporary_name
+from engine.plans.model import Plan
+from engine.rules.actions import INTENTS
+from engine.rules.policy import CHANNELS
 
-INTENTS = ("grow", "retain", "win_back", "nurture", "service", "collect_data", "risk_control", "stop_contact")
-CHANNELS = ("visit", "phone", "wechat", "email", "sms", "event", "gift", "meeting", "other")
 CSV_COLUMNS = ("customer_id", "action", "intent", "due", "channel", "owner", "priority", "schemes",
                "customer_name", "action_id", "channel_label", "owner_label", "why")
 CSV_NAME, ICS_NAME = "tasks.csv", "tasks.ics"
@@ -43,22 +44,16 @@ PRODID = "-//kece//客策 tasks//ZH"
 LOWEST_PRIORITY = 9
 # Formula triggers in Excel, LibreOffice and Google Sheets (OWASP, "CSV Injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NEEDS_ACTION = vText("NEEDS-ACTION")
+_FREE = vText("TRANSPARENT")  # a task on a day, not a meeting that makes the rep busy
 _FOOTER = b"END:VCALENDAR\r\n"
 
-# The words of tasks.ics's descriptions. Channel and owner labels arrive on the task, from the playbook
-# catalog; intents are new with the task exports and have no catalog entry yet.
+# The words of tasks.ics's descriptions; channel, owner and intent labels arrive on the task, from the
+# playbook's message catalog.
 _WORDS: dict[str, dict[str, str]] = {
     "zh": {"channel": "渠道", "owner": "负责人", "intent": "意图", "schemes": "方案", "why": "依据",
            "colon": ":", "list": "、", "calendar": "客策任务(截至 {date})"},
     "en": {"channel": "Channel", "owner": "Owner", "intent": "Intent", "schemes": "Schemes", "why": "Why",
            "colon": ": ", "list": ", ", "calendar": "kece tasks (as of {date})"},
-}
-_INTENT_LABELS: dict[str, dict[str, str]] = {
-    "zh": {"grow": "提升", "retain": "维系", "win_back": "挽回", "nurture": "培育", "service": "服务",
-           "collect_data": "补充资料", "risk_control": "风险控制", "stop_contact": "停止联系"},
-    "en": {"grow": "Grow", "retain": "Retain", "win_back": "Win back", "nurture": "Nurture", "service": "Service",
-           "collect_data": "Collect data", "risk_control": "Risk control", "stop_contact": "Stop contact"},
 }
 
 
@@ -79,6 +74,7 @@ class Task:
     priority: float  # higher = more important
     schemes: tuple[str, ...]  # the schemes that recommend it
     why: str  # one line, in the plan's language
+    intent_label: str = ""  # the intent in the plan's language
 
     def __post_init__(self) -> None:
         # A CRM or calendar would file an unknown intent or channel under a category nobody filters on.
@@ -87,6 +83,14 @@ class Task:
         if self.channel is not None and self.channel not in CHANNELS:
             raise ValueError(f"task {self.action_id!r}: unknown channel {self.channel!r} "
                              f"(one of {', '.join(CHANNELS)})")
+
+
+def plan_tasks(plan: Plan) -> list[Task]:
+    """The dated actions of a plan's front list as tasks (an action due "when the occasion arises" has no day)."""
+    customer = plan.customer
+    return [Task(customer.id, customer.name, a.key, a.text, a.intent, a.due, a.channel, a.channel_label, a.owner,
+                 a.owner_label, a.priority, a.schemes, a.why, a.intent_label)
+            for a in plan.actions if a.due is not None and a.intent]
 
 
 def in_horizon(tasks: Iterable[Task], as_of: dt.date, horizon_days: int) -> list[Task]:
@@ -105,8 +109,8 @@ def spreadsheet_safe(text: str) -> str:
 
 def task_uid(customer_id: str, action_id: str) -> str:
     """The task's iCalendar UID: the same customer and action give the same UID in every run."""
-    # JSON keeps the pair unambiguous: ("a|b", "c") and ("a", "b|c") must not share a UID.
-    key = json.dumps([customer_id, action_id], ensure_ascii=False).encode("utf-8")
+    # The id's length keeps the pair unambiguous: ("a|b", "c") and ("a", "b|c") must not share a UID.
+    key = f"{len(customer_id)}:{customer_id}|{action_id}".encode()
     return f"{hashlib.sha1(key).hexdigest()}@kece"
 
 
@@ -137,7 +141,10 @@ class TaskFiles:
         if horizon_days < 0:
             raise ValueError(f"horizon_days must be 0 or more, not {horizon_days}")
         self.folder, self.lang, self.as_of, self.horizon_days = folder, lang, as_of, horizon_days
-        self._words, self._intents = _WORDS[lang], _INTENT_LABELS[lang]
+        self._words = _WORDS[lang]
+        # What an event says besides its customer is the same for every customer given the action,
+        # the day and the rank: serialised once (a file's customers share a few hundred of them).
+        self._bodies: dict[tuple, bytes] = {}
         # DTSTAMP from the plan's date, not the clock: the same run gives the same file, and next
         # month's file is newer than this month's for a calendar comparing them.
         self._stamp = vDDDTypes(dt.datetime.combine(as_of, dt.time(), tzinfo=dt.UTC))
@@ -183,7 +190,7 @@ class TaskFiles:
         rows = csv.writer(self._csv)
         for task, rank in zip(chosen, priority_ranks(chosen), strict=True):
             rows.writerow(self._csv_row(task))
-            self._ics.write(self._todo(task, rank).to_ical())
+            self._ics.write(self._event(task, rank))
         self._written += len(chosen)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -231,28 +238,55 @@ class TaskFiles:
         assert whole.endswith(_FOOTER), whole
         return whole[: -len(_FOOTER)]
 
-    def _todo(self, task: Task, rank: int) -> Todo:
-        # Typed values set directly rather than through Todo.add, which looks up each value's type
-        # and re-encodes it: half the cost of a task, and --all writes millions.
-        todo = Todo()
-        todo["UID"] = vText(task_uid(task.customer_id, task.action_id))
-        todo["DTSTAMP"] = self._stamp
-        todo["SUMMARY"] = vText(f"{task.customer_name or task.customer_id}{self._words['colon']}{task.action}")
-        todo["DUE"] = vDDDTypes(task.due)
-        todo["STATUS"] = _NEEDS_ACTION
-        todo["PRIORITY"] = vInt(rank)
-        todo["CATEGORIES"] = vCategory([task.intent])
-        todo["DESCRIPTION"] = vText(self._description(task))
-        return todo
+    def _event(self, task: Task, rank: int) -> bytes:
+        """One VEVENT: the customer's own lines (UID, SUMMARY) inside the body shared by its action."""
+        key = (task.action_id, task.action, task.due, rank, task.channel_label, task.owner_label, task.intent,
+               task.intent_label, task.schemes, task.why)
+        body = self._bodies.get(key)
+        if body is None:
+            if len(self._bodies) > 100_000:  # ever new combinations: keep memory flat
+                self._bodies.clear()
+            event = Event()
+            event["DTSTAMP"] = self._stamp
+            event["DTSTART"] = vDDDTypes(task.due)
+            event["DTEND"] = vDDDTypes(task.due + dt.timedelta(days=1))
+            event["TRANSP"] = _FREE
+            event["PRIORITY"] = vInt(rank)
+            event["CATEGORIES"] = vCategory([task.intent])
+            event["DESCRIPTION"] = vText(self._description(task))
+            body = self._bodies[key] = event.to_ical()
+        # The customer's own lines: values escaped by the library (vText), lines folded here (_fold),
+        # since icalendar's folder walks a line one character at a time and --all writes millions.
+        summary = vText(f"{task.customer_name or task.customer_id}{self._words['colon']}{task.action}").to_ical()
+        own = b"UID:" + task_uid(task.customer_id, task.action_id).encode("ascii") + b"\r\n" + \
+            _fold(b"SUMMARY:" + summary) + b"\r\n"
+        begin = b"BEGIN:VEVENT\r\n"
+        return begin + own + body[len(begin):]
 
     def _description(self, task: Task) -> str:
         words, colon = self._words, self._words["colon"]
         lines = [f"{words['channel']}{colon}{task.channel_label or task.channel}" if task.channel else "",
                  f"{words['owner']}{colon}{task.owner_label or task.owner}" if task.owner else "",
-                 f"{words['intent']}{colon}{self._intents[task.intent]}",
+                 f"{words['intent']}{colon}{task.intent_label or task.intent}",
                  f"{words['schemes']}{colon}{words['list'].join(task.schemes)}" if task.schemes else "",
                  f"{words['why']}{colon}{task.why}" if task.why else ""]
         return "\n".join(line for line in lines if line)
+
+
+def _fold(line: bytes, width: int = 75) -> bytes:
+    """An iCalendar content line folded as RFC 5545 (3.1) asks: at most 75 octets a line, the next
+    line starting with a space, never inside a UTF-8 character."""
+    if len(line) <= width:
+        return line
+    parts, start, limit = [], 0, width
+    while len(line) - start > limit:
+        cut = start + limit
+        while line[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: cut before its character
+            cut -= 1
+        parts.append(line[start:cut])
+        start, limit = cut, width - 1  # continuation lines begin with a space
+    parts.append(line[start:])
+    return b"\r\n ".join(parts)
 
 
 def _temporary(path: Path) -> tuple[Path, int]:

@@ -25,6 +25,7 @@ from engine.rules.yamlnodes import Raw, compose_text, node_location
 
 SCHEME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 RULE_ID = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
+ROLE_ID = re.compile(r"^[a-z][a-z0-9_]*$")  # as actions' owners: a key of owners: in playbooks/messages
 INPUT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED_PREFIX = "kece_"
 DECLARE_IT = Say("declare it under inputs:", "请先在 inputs: 下声明它")
@@ -192,12 +193,13 @@ class _SchemeBuilder:
                 ),
             )
         self.inputs = {name: self._input(name, decl) for name, decl in spec.inputs.items()}
+        self.owner = self._owner(spec.owner, spec.location, "owner")
         rules = self._rules()
         bands = self._bands()
         scope = self._scope()
         scheme = Scheme(spec.id, spec.title, spec.hit_policy, self.inputs, rules, bands, (), spec.description,
                         spec.source, self.path, spec.location, spec.complete, scope, spec.plan_section,
-                        self._ladder(rules))
+                        self._ladder(rules), self.owner)
         # Examples are checked against the compiled rules, then attached.
         examples = tuple(self._example(i, ex, scheme) for i, ex in enumerate(spec.examples))
         return dataclasses.replace(scheme, examples=tuple(e for e in examples if e is not None))
@@ -395,9 +397,27 @@ class _SchemeBuilder:
                     rule.assumption,
                     rule.description,
                     rule.location,
+                    self._segment_owner(rule.owner, rule.location, f"{key}.owner"),
                 )
             )
+            if rule.owner is not None and self.spec.hit_policy == "score":
+                self.problem(rule.location, f"{key}.owner",
+                             Say("under hit_policy score a rule adds points; the segment is the band",
+                                 "hit_policy score 下规则只加分,细分类别是分档"),
+                             Say("put owner: on the band instead", "请把 owner: 写在分档上"))
         return tuple(rules)
+
+    def _owner(self, role: str | None, location: Location, key: str) -> str | None:
+        if role is not None and not ROLE_ID.match(role):
+            self.problem(location, key, Say(f"'{role}' is not a role id", f"“{role}”不是岗位 id"),
+                         Say("write a role id such as branch_manager; its label in each language lives in "
+                             "playbooks/messages under owners:",
+                             "请写岗位 id,例如 branch_manager;各语言的名称在 playbooks/messages 的 owners: 下"))
+            return None
+        return role
+
+    def _segment_owner(self, role: str | None, location: Location, key: str) -> str | None:
+        return self._owner(role, location, key) if role is not None else self.owner
 
     def _scope(self) -> Scope:
         spec = self.spec.scope
@@ -446,8 +466,9 @@ class _SchemeBuilder:
         return tuple(tests)
 
     def _strategy(self, specs: tuple[ActionSpec, ...], key: str) -> tuple[Action, ...]:
-        # Talking points and contact roles are not arbitrated, so they need no intent.
-        needs_intent = self.spec.plan_section == "segment"
+        # Talking points and contact roles are not arbitrated, so they need no intent. When part of the
+        # file did not read (a misspelt intent, say), that was reported; a missing intent would repeat it.
+        needs_intent = self.spec.plan_section == "segment" and self.complete
         compiled = (self.actions.compile(spec, self.spec.id, f"{key}[{i}]", self._conditions, needs_intent)
                     for i, spec in enumerate(specs))
         return tuple(action for action in compiled if action is not None)
@@ -499,7 +520,8 @@ class _SchemeBuilder:
                     )
             result.append(Band(band.id, index, band.label, test, band.location,
                                self._strategy(band.strategy, f"{key}.strategy"), band.source,
-                               band.assumption, band.description))
+                               band.assumption, band.description,
+                               self._segment_owner(band.owner, band.location, f"{key}.owner")))
         return tuple(result)
 
     def _example(self, index: int, example, scheme: Scheme) -> Example | None:

@@ -118,6 +118,7 @@ class Rule:
     assumption: Text | None
     description: Text | None
     location: Location
+    owner: str | None = None  # the role responsible for the segment: the rule's `owner`, else the scheme's
 
     def matches(self, record: Record) -> bool:
         """The reference meaning: every `when` test holds, and one `any` branch if there are any."""
@@ -146,6 +147,7 @@ class Band:
     source: SourceRef | None = None
     assumption: Text | None = None
     description: Text | None = None
+    owner: str | None = None  # the band's `owner`, else the scheme's
 
     def matches(self, score: float) -> bool:
         return self.test is None or self.test.matches(score)
@@ -212,6 +214,7 @@ class Scheme:
     scope: Scope = Scope()
     plan_section: str = "segment"
     ladder: tuple[str, ...] = ()  # the rule ids that are tiers, best first (`tiers`); () when none are
+    owner: str | None = None  # the default owner of its segments; each rule and band carries its own
 
     @property
     def tiered(self) -> bool:
@@ -226,6 +229,13 @@ class Scheme:
         for item in (*self.rules, *self.bands):
             if item.id == outcome_id:
                 return item.label.get(lang)
+        raise KeyError(outcome_id)
+
+    def outcome_owner(self, outcome_id: str) -> str | None:
+        """The role responsible for a rule's or band's customers (None when the scheme names none)."""
+        for item in (*self.rules, *self.bands):
+            if item.id == outcome_id:
+                return item.owner
         raise KeyError(outcome_id)
 
 

@@ -123,6 +123,9 @@ class RuleSpec:
     description: Text | None = None
     assumption: Text | None = field(default=None, metadata=doc("What this rule chose that the source does not say"))
     source: SourceRef | None = None
+    owner: str | None = field(default=None, metadata=doc(
+        "The role responsible for this segment (a role id like an action's owner, e.g. branch_manager); "
+        "default: the scheme's owner"))
     strategy: tuple[ActionSpec, ...] = field(default=(), metadata=doc("What the rep does"))
     location: Location = field(default=Location(""), compare=False)
 
@@ -137,6 +140,9 @@ class BandSpec:
     assumption: Text | None = field(default=None, metadata=doc("What this band chose that the source does not say"))
     source: SourceRef | None = field(default=None, metadata=doc("Where the band's strategy comes from (default: the "
                                                                 "scheme's source)"))
+    owner: str | None = field(default=None, metadata=doc(
+        "The role responsible for this band's customers (a role id like an action's owner, e.g. branch_manager); "
+        "default: the scheme's owner"))
     strategy: tuple[ActionSpec, ...] = field(default=(), metadata=doc(
         "What the rep does for customers in this band, before the actions of the rules that added points"))
     location: Location = field(default=Location(""), compare=False)
@@ -185,6 +191,9 @@ class SchemeSpec:
         "under first and priority, false otherwise", schema=_TIERS_SCHEMA))
     plan_section: PlanSection = field(default="segment", metadata=doc(
         "Where an action plan puts the result: segment (default), talking_points or contacts"))
+    owner: str | None = field(default=None, metadata=doc(
+        "The role responsible for every segment of the scheme (its rules, or its bands under score) unless "
+        "one says otherwise, e.g. relationship_manager; plans and the report name it"))
     location: Location = field(default=Location(""), compare=False)
 
 

@@ -1,0 +1,130 @@
+"""Rows of a customer file that are not customers to evaluate: footer rows (合计, Total) and second
+rows of one customer id. Both go to the rejects file with the reason, so rows out + rows rejected
+still equals rows in; the checks are whole-column operations, never a Python loop over every row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import Say
+from engine.io.coerce import REJECT_COLUMNS, empty_rejects
+
+Duplicates = Literal["first", "last", "reject", "keep"]
+DUPLICATE_POLICIES: tuple[str, ...] = get_args(Duplicates)
+
+FOOTER_WORDS = ("合计", "总计", "小计", "共计", "总合计", "合 计", "总 计", "小 计", "Total", "Subtotal", "Grand total",
+                "Sum")
+# Exact cells compared by hash (isin), since a footer is written one of a few ways: any case, with a colon.
+FOOTER_CELLS = frozenset(form + colon for word in FOOTER_WORDS
+                         for form in {word, word.lower(), word.upper(), word.title()} for colon in ("", ":", ":"))
+
+
+def footer_rows(table: pd.DataFrame, id_name: str | None) -> pd.Series:
+    """Rows whose id or first column says 合计/总计/小计/Total: a spreadsheet's sums, not a customer."""
+    found = pd.Series(False, index=table.index)
+    for column in dict.fromkeys(c for c in (id_name, table.columns[0] if len(table.columns) else None) if c):
+        found |= table[column].astype(object).str.strip().isin(FOOTER_CELLS).fillna(False).astype(bool)
+    return found
+
+
+def footer_rejects(table: pd.DataFrame, rows: pd.Series, id_name: str | None, lang: str) -> pd.DataFrame:
+    first = table.columns[0]
+    column = id_name if id_name and table.loc[rows, id_name].str.strip().isin(FOOTER_CELLS).all() else first
+    reason = Say("a total row (合计/Total), not a customer", "合计行(合计/总计/小计/Total),不是客户").get(lang)
+    return pd.DataFrame({"row": table.index[rows.to_numpy()].to_numpy(dtype="int64"),
+                         "id": table.loc[rows, id_name].to_numpy() if id_name else "",
+                         "column": column, "value": table.loc[rows, column].to_numpy(), "reason": reason})
+
+
+def _hashes(ids: pd.Series) -> np.ndarray:
+    return pd.util.hash_pandas_object(ids.astype(object), index=False).to_numpy()
+
+
+@dataclass
+class DuplicateLog:
+    """Customer ids on more than one row, and which of those rows are evaluated (`policy`):
+    first: the first row, later ones rejected; last: the last row, earlier ones rejected (the file is
+    read once more first, for its ids); reject: none of them; keep: all, with the warning only."""
+
+    policy: str = "first"
+    rows: dict[str, list[int]] = field(default_factory=dict)  # repeated id -> every row it is on
+    rejected: int = 0
+    # ids seen so far, as sorted 64-bit hashes with the first row of each: flat memory per id
+    _seen: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+    _first: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    _planned: dict[str, list[int]] | None = None  # last/reject: every repeated id's rows, from a first read
+
+    def plan(self, id_columns: Iterable[pd.Series]) -> None:
+        """Find every repeated id before evaluating (policies last and reject)."""
+        ids = [column[column != ""] for column in id_columns]
+        whole = pd.concat(ids) if ids else pd.Series(dtype=object)
+        repeated = whole[whole.duplicated(keep=False)]
+        groups = repeated.groupby(repeated, sort=False).groups
+        self._planned = {key: list(map(int, rows)) for key, rows in groups.items()}
+
+    def screen(self, table: pd.DataFrame, id_name: str, lang: str) -> tuple[pd.Series, pd.DataFrame]:
+        """(rows to evaluate, rejects) for one chunk, in file order."""
+        ids = table[id_name].astype(object)
+        present = (ids != "").to_numpy()
+        numbers = table.index.to_numpy(dtype="int64")
+        if self._planned is not None:
+            repeated = ids.isin(self._planned.keys()).to_numpy()
+            for key in ids[repeated].unique():
+                self.rows.setdefault(key, self._planned[key])
+        else:
+            repeated = self._stream(ids, present, numbers)
+        reject = np.zeros(len(table), dtype=bool)
+        reasons = []
+        for position in np.flatnonzero(repeated):
+            key, row = ids.iat[position], int(numbers[position])
+            rows = self.rows[key]
+            kept = rows[0] if self.policy == "first" else rows[-1] if self.policy == "last" else None
+            if self.policy == "keep" or row == kept:
+                continue
+            reject[position] = True
+            shown = ", ".join(map(str, rows[:10]))
+            which = "第一行" if self.policy == "first" else "最后一行"
+            reasons.append(Say(f"id {key} is also on row {kept} (kept: the {self.policy})",
+                               f"客户编号 {key} 也在第 {kept} 行(保留{which})").get(lang) if kept is not None else
+                           Say(f"id {key} is on several rows ({shown}); none is evaluated",
+                               f"客户编号 {key} 出现在多行({shown.replace(', ', '、')}),均不评估").get(lang))
+        self.rejected += int(reject.sum())
+        if not reject.any():
+            return pd.Series(True, index=table.index), empty_rejects()
+        rejects = pd.DataFrame({"row": numbers[reject], "id": ids[reject].to_numpy(), "column": id_name,
+                                "value": ids[reject].to_numpy(), "reason": reasons}, columns=REJECT_COLUMNS)
+        return pd.Series(~reject, index=table.index), rejects
+
+    def _stream(self, ids: pd.Series, present: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """Rows whose id was seen before (in this chunk or an earlier one); remembers this chunk's ids."""
+        hashes = _hashes(ids)
+        slots = np.searchsorted(self._seen, hashes)
+        earlier = present & (slots < len(self._seen)) & (self._seen[np.minimum(slots, len(self._seen) - 1)] == hashes) \
+            if len(self._seen) else np.zeros(len(ids), dtype=bool)
+        within = present & pd.Series(hashes).duplicated(keep=False).to_numpy()
+        repeated = earlier | within
+        for position in np.flatnonzero(repeated):
+            key = ids.iat[position]
+            if key not in self.rows:
+                slot = slots[position]
+                self.rows[key] = [int(self._first[slot])] if earlier[position] else []
+            self.rows[key].append(int(numbers[position]))
+        fresh = present & ~earlier & ~pd.Series(hashes).duplicated(keep="first").to_numpy()
+        order = np.argsort(hashes[fresh], kind="stable")
+        new_hashes, new_rows = hashes[fresh][order], numbers[fresh][order]
+        at = np.searchsorted(self._seen, new_hashes)
+        self._seen = np.insert(self._seen, at, new_hashes)
+        self._first = np.insert(self._first, at, new_rows)
+        return repeated
+
+    @property
+    def ids(self) -> int:
+        return len(self.rows)
+
+    def examples(self, count: int = 3) -> list[tuple[str, list[int]]]:
+        return list(self.rows.items())[:count]

@@ -121,8 +121,8 @@ def run(count: int, work: Path) -> None:
 
     size = sum(p.stat().st_size for p in out.iterdir()) / 1e6
     print(f"kece plan --all, {result.written:,} Markdown plans to files and {result.tasks_written:,} tasks to "
-          f"tasks.csv/tasks.ics: {ours:.2f} s = {result.written / ours:,.0f} plans/s "
-          f"(one core; {size:,.0f} MB written)")
+          f"tasks.csv/tasks.ics: {ours:.2f} s = {result.written / ours:,.0f} plans/s (one core; {size:,.0f} MB "
+          "written)")
     print(f"bare Jinja, same template and plans, render only: {bare:.2f} s = {result.written / bare:,.0f} plans/s")
     print(f"ratio kece / bare Jinja: {ours / bare:.2f}x (target <= 2x); throughput target >= 3,000 plans/s: "
           f"{'met' if result.written / ours >= 3000 else 'NOT met'}")

@@ -280,3 +280,16 @@ def test_a_rule_file_copied_alone_says_it_needs_the_catalog(tmp_path: Path):
     assert result.exit_code == 1
     assert "no action 'dedicated_manager_monthly_visit' in actions.yaml" in result.output
     assert textwrap.dedent("needs the actions.yaml it came with") in result.output.replace("\n", " ")
+
+
+def test_a_policy_linked_from_outside_the_folder_is_refused_unread(tmp_path: Path):
+    folder = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", folder)
+    (folder / "policy.yaml").unlink()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password: hunter2\n", encoding="utf-8")
+    (folder / "policy.yaml").symlink_to(secret)
+    result = run("check", "--rules", folder, "--lang", "en")
+    assert result.exit_code == 1
+    assert "rules/policy.yaml is a link to a file outside the rules folder" in result.output
+    assert "hunter2" not in result.output

@@ -295,7 +295,8 @@ def test_all_reports_count_and_rejects(plan_rules: Path, tmp_path: Path) -> None
                  "-s", "bank_tier", "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "3 rows in: 2 plans written, 1 rejected" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["A1.md", "A3.md", "c.rejects.csv", "index.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["A1.md", "A3.md", "c.rejects.csv", "index.md", "tasks.csv",
+                                                     "tasks.ics"]
     rejects = (out / "c.rejects.csv").read_text(encoding="utf-8-sig")
     assert rejects.splitlines()[1].startswith("3,A2,assets,lots,")
     index = (out / "index.md").read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from engine.rules.literals import did_you_mean
 from engine.rules.model import INTERNAL_CHANNELS, Action
 from engine.rules.spec import ActionSpec, Intent, SpecReader, Text, doc
 from engine.rules.unary import UnaryTest
-from engine.rules.yamlnodes import Raw, compose_text
+from engine.rules.yamlnodes import Raw, compose_text, read_side_file
 
 CATALOG_FILE = "actions.yaml"
 INTENTS: tuple[str, ...] = get_args(Intent)
@@ -144,12 +144,10 @@ def load_catalog(directory: Path, shown: Callable[[Path], str]) -> tuple[dict[st
     path = directory / CATALOG_FILE
     if not path.is_file():
         return {}, []
-    where = shown(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return {}, [Problem(Location(where), "", Say(f"is not UTF-8 text ({exc.reason})", "不是 UTF-8 编码的文本"),
-                            Say("save the file as UTF-8", "请把文件另存为 UTF-8 编码"))]
+    where = str(Path(shown(directory)) / path.name)  # the link's name, not where it points
+    text, problems = read_side_file(path, where, directory)
+    if text is None:
+        return {}, problems
     node, problems = compose_text(text, where)
     if node is None:
         return {}, problems

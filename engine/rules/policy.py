@@ -22,7 +22,7 @@ from engine.rules.literals import did_you_mean
 from engine.rules.model import Action, Input, Scheme, Value
 from engine.rules.spec import TEST_SCHEMA, Channel, Intent, SourceRef, SpecReader, Text, doc, json_schema
 from engine.rules.unary import UnaryTest, UnaryTestError, parse_test
-from engine.rules.yamlnodes import Raw, compose_text
+from engine.rules.yamlnodes import Raw, compose_text, read_side_file
 
 POLICY_FILE = "policy.yaml"
 CHANNELS: tuple[str, ...] = get_args(Channel)
@@ -230,12 +230,10 @@ def load_policy(directory: Path, shown: Callable[[Path], str], schemes: Sequence
     path = directory / POLICY_FILE
     if not path.is_file():
         return DEFAULT_POLICY, []
-    where = shown(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return DEFAULT_POLICY, [Problem(Location(where), "", Say(f"is not UTF-8 text ({exc.reason})",
-                                                                "不是 UTF-8 编码的文本"))]
+    where = str(Path(shown(directory)) / path.name)  # the link's name, not where it points
+    text, problems = read_side_file(path, where, directory)
+    if text is None:
+        return DEFAULT_POLICY, problems
     node, problems = compose_text(text, where)
     if node is None:
         return DEFAULT_POLICY, problems

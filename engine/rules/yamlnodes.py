@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -202,3 +203,22 @@ def _syntax_hint(text: str, mark: yaml.Mark | None) -> Say | None:
                    '请给条件加引号,例如 ">= 5000000" 或 "[100..200)"')
     return Say("check the indentation and that every ':' is followed by a space",
                "请检查缩进,以及每个“:”后面是否有空格")
+
+
+def read_side_file(path: Path, shown: str, folder: Path) -> tuple[str | None, list[Problem]]:
+    """The text of a file that sits beside the rule files (actions.yaml, policy.yaml), bounded like
+    them: it must be inside the folder (not a link out of it), within the size limit, and UTF-8."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        return None, [Problem(Location(shown), "", Say("is a link to a file outside the rules folder",
+                                                       "是指向规则文件夹之外文件的链接"),
+                              Say("copy the file into the folder instead", "请把文件复制到该文件夹中"))]
+    limit, size = limits().rule_file_bytes, path.stat().st_size
+    if size > limit:
+        return None, [Problem(Location(shown), "", Say(
+            f"is {size:,} bytes, more than the {limit:,} a rule file may have (KECE_MAX_RULE_FILE_BYTES)",
+            f"有 {size:,} 字节,超过规则文件的上限 {limit:,}(KECE_MAX_RULE_FILE_BYTES)"))]
+    try:
+        return path.read_text(encoding="utf-8"), []
+    except UnicodeDecodeError as exc:
+        return None, [Problem(Location(shown), "", Say(f"is not UTF-8 text ({exc.reason})", "不是 UTF-8 编码的文本"),
+                              Say("save the file as UTF-8", "请把文件另存为 UTF-8 编码"))]

@@ -114,14 +114,17 @@ def test_examples(rules: RulesOption = None, lang: LangOption = "zh") -> None:
 @app.command()
 @handles_errors
 def evaluate(
-    input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, UTF-8).", show_default=False)] = None,
+    input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).",
+                                                 show_default=False)] = None,
     rules: RulesOption = None,
     scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Evaluate only this scheme (repeat).")]
     = None,
     backend: Annotated[str, typer.Option(help="vectorized (batch) or durable (durable_rules).")] = "",
     id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Results file (.csv).")] = None,
-    rejects: Annotated[Path | None, typer.Option(help="Rejects file (default: OUTPUT.rejects.csv).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Results file: .csv, .xlsx or .parquet, by its "
+                                                "extension.")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Rejects file (default: OUTPUT.rejects.csv, .xlsx or "
+                                                 ".parquet, as the output).")] = None,
     customer: Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file "
                                                  "(default: UTF-8, else GB18030).")] = None,

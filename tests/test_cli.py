@@ -138,6 +138,13 @@ def test_scheme_missing_columns_is_skipped_or_an_error(rules_dir, customers, tmp
     assert "lacks inputs of the requested schemes: needs_income needs income" in result.output
     result = run("evaluate", str(customers), "--rules", str(folder), "--scheme", "nope")
     assert result.exit_code == 2 and "未知的方案 nope;规则中定义的方案:bank_tier、needs_income" in result.output
+    for command in (("evaluate", str(customers)), ("plan", str(customers), "--id", "c1")):
+        result = run(*command, "--rules", str(folder), "--scheme", "bank_teir", "--lang", "en")
+        assert result.exit_code == 2
+        assert "unknown scheme bank_teir (did you mean 'bank_tier'?); the rules define: bank_tier, needs_income" \
+            in result.output
+    result = run("evaluate", str(customers), "--rules", str(folder), "--scheme", "bank_teir")
+    assert "未知的方案 bank_teir(是不是想写“bank_tier”?);规则中定义的方案" in result.output
 
 
 def test_many_skipped_schemes_share_one_line(rules_dir, customers, tmp_path):

@@ -249,6 +249,7 @@ def test_word_plan_reads_back(plan_rules: Path, tmp_path: Path) -> None:
     document = Document(io.BytesIO(target.read_bytes()))
     paragraphs = [p.text for p in document.paragraphs]
     assert paragraphs[0] == "客户行动方案:赵敏"
+    assert [(round(s.page_width.mm), round(s.page_height.mm)) for s in document.sections] == [(210, 297)]  # A4
     assert "截至 2026年3月2日" in paragraphs
     assert "银行客户等级:A类客户[1]" in paragraphs
     cells = [[c.text for c in row.cells] for table in document.tables for row in table.rows]
@@ -268,6 +269,21 @@ def test_html_escapes_customer_fields(plan_rules: Path, tmp_path: Path) -> None:
     page = target.read_text(encoding="utf-8")
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "X&lt;1&gt;" in page
+
+
+@pytest.mark.parametrize(("customer", "lang", "title"), [
+    ('"id": "W7"', "zh", "# 客户行动方案:W7"),  # no name: the id
+    ('"name": "赵敏"', "zh", "# 客户行动方案:赵敏"),
+    ('"id": ""', "zh", "# 客户行动方案:无编号、无名称的客户"),  # never an empty title
+    ('"id": null', "en", "# Customer action plan: customer without an ID or name"),
+])
+def test_a_plan_title_names_the_customer_whatever_it_gives(plan_rules: Path, customer: str, lang: str,
+                                                           title: str) -> None:
+    result = run("plan", "--customer", "{" + customer + ', "assets": 10, "credit_record": null, "statements": null, '
+                 '"risk_assessment": null}', "--as-of", AS_OF, "--rules", plan_rules, "--playbooks", PLAYBOOKS,
+                 "--lang", lang)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == title
 
 
 def test_all_reports_count_and_rejects(plan_rules: Path, tmp_path: Path) -> None:

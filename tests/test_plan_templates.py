@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -145,11 +146,27 @@ def test_kece_check_fails_on_a_broken_local_playbook(playbooks: Path, bank_rules
     ("lpt1.txt", "_lpt1.txt-"),
     (".hidden", "hidden-"),
     ("客户 001", "客户 001"),
+    # Invisible format characters (issue 14): bidi overrides, isolates and marks, zero-width ones, BOM.
+    ("C1\u202egpj.exe", "C1gpj.exe-"),
+    ("\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069C2", "C2-"),
+    ("C\u200b\u200c\u200d\u200e\u200f\u2060\ufeff3", "C3-"),
+    (".\u200b.hidden", "hidden-"),
+    ("C4\x85\u2028x", "C4__x-"),
 ])
 def test_safe_file_names(customer_id: str, stem: str) -> None:
     name = FileNames().take(customer_id, 2)
     assert name.startswith(stem) if stem.endswith("-") else name == stem
     assert "/" not in name and "\\" not in name and not name.startswith(".")
+    assert not any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name), ascii(name)
+
+
+def test_an_id_with_invisible_characters_does_not_take_the_plain_id_s_file() -> None:
+    ids = ["C001", "C\u200b001", "C001\u202e"]
+    names = FileNames()
+    taken = [names.take(i, row) for row, i in enumerate(ids, start=2)]
+    tags = [hashlib.sha1(i.encode()).hexdigest()[:8] for i in ids]
+    assert taken == ["C001", f"C001-{tags[1]}", f"C001-{tags[2]}"]
+    assert FileNames().take(ids[2], 9) == taken[2]  # stable whatever comes first
 
 
 def test_long_ids_are_bounded_and_collisions_get_stable_suffixes() -> None:
@@ -208,7 +225,9 @@ def test_a_table_cell_keeps_one_line_and_no_column_break() -> None:
     # must still show as themselves.
     assert cell("a |  b\n c") == "a \\| b c"
     assert [cell(1), cell(True), cell(1.0), cell("1")] == ["1", "True", "1.0", "1"]
-    assert cell(["x|y"]) == "['x\\|y']" and cell({"k": "v"}) == "{'k': 'v'}"
+    assert cell(["x|y"]) == "\\['x\\|y'\\]" and cell({"k": "v"}) == "{'k': 'v'}"
+    # Text, never markup or terminal commands: HTML as entities, brackets and backslashes escaped.
+    assert cell("a\\b <i>[x](y) &lt; &\x1b[2J\x9b") == "a\\\\b &lt;i&gt;\\[x\\](y) &amp;lt; &\\[2J"
 
 
 def test_an_index_of_many_plans_may_be_longer_than_one_plan(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

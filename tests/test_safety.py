@@ -4,7 +4,11 @@ exit 1 or 2, never a traceback or exit 70."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
+import time
 from pathlib import Path
 
 import openpyxl
@@ -303,3 +307,184 @@ def test_init_into_a_dangling_symlink_is_exit_2(tmp_path: Path) -> None:
     result = run("init", str(tmp_path / "ws"), "--lang", "en")
     assert result.exit_code == 2, result.output
     assert "ws" in result.output and "Traceback" not in result.output
+
+
+# Customer text in plans ----------------------------------------------------------------------------
+
+CITY = """
+id: city
+title: {zh: 城市, en: City}
+hit_policy: first
+inputs:
+  city: {type: string, title: {zh: 城市, en: City}}
+rules:
+  - id: known
+    label: {zh: 已知城市, en: Known city}
+    when: {city: present}
+examples:
+  - given: {city: 上海}
+    expect: known
+"""
+SCRIPT, IMG, LINK = "<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "[x](javascript:alert(3))"
+HOSTILE = pd.DataFrame({"id": [f"c1{IMG}", "c2"], "name": [f"{SCRIPT}{LINK}", "\\[y](javascript:alert(4))"],
+                        "assets": [6000000, 2000000], "credit_score": [800, 700], "statements": ["complete"] * 2,
+                        "city": [f"{IMG}{LINK}", "&lt;b&gt;"]})
+
+
+def _markdown_as_html(text: str) -> str:
+    """What a CommonMark viewer (raw HTML allowed, GitHub-style tables) makes of a Markdown file."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(text)
+
+
+@pytest.fixture
+def hostile(rules_dir, tmp_path: Path) -> tuple[Path, Path]:
+    path = tmp_path / "hostile.csv"
+    HOSTILE.to_csv(path, index=False)
+    return rules_dir({"bank_tier.yaml": BANK, "city.yaml": CITY}), path
+
+
+def test_markdown_plans_and_index_show_customer_html_and_links_as_text(hostile, tmp_path: Path) -> None:
+    rules, path = hostile
+    result = run("plan", str(path), "--all", "-o", str(tmp_path / "plans"), "--rules", str(rules))
+    assert result.exit_code == 0, result.output
+    pages = {p.name: _markdown_as_html(p.read_text(encoding="utf-8")) for p in (tmp_path / "plans").glob("*.md")}
+    assert len(pages) == 3, pages.keys()
+    for name, html in pages.items():
+        assert "<script" not in html and "<img" not in html and "<b>" not in html, (name, html)
+        links = re.findall(r"<a\b[^>]*>", html)
+        assert all(re.fullmatch(r'<a href="[^":/]+\.md">', link) for link in links), (name, links)
+    first = next(html for name, html in pages.items() if name.startswith("c1"))
+    # The viewer shows the customer's text exactly as it is in the file.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;[x](javascript:alert(3))" in first
+    assert "c1&lt;img src=x onerror=alert(2)&gt;" in first
+    assert "\\[y](javascript:alert(4))" in pages["index.md"] and "&amp;lt;b&amp;gt;" in pages["c2.md"]
+
+
+def test_html_plans_escape_customer_html(hostile, tmp_path: Path) -> None:
+    rules, path = hostile
+    result = run("plan", str(path), "--all", "-o", str(tmp_path / "plans"), "--format", "html", "--rules", str(rules))
+    assert result.exit_code == 0, result.output
+    for page in (tmp_path / "plans").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script>" not in text and "<img" not in text, page.name
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (tmp_path / "plans" / "index.html").read_text(encoding="utf-8")
+
+
+def test_word_plans_show_customer_text_as_written(hostile, tmp_path: Path) -> None:
+    import docx
+
+    rules, path = hostile
+    out = tmp_path / "c2.docx"
+    result = run("plan", str(path), "--id", "c2", "-o", str(out), "--format", "docx", "--rules", str(rules))
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(out))
+    texts = [p.text for p in document.paragraphs] + [c.text for t in document.tables for r in t.rows
+                                                      for c in r.cells]
+    assert any("\\[y](javascript:alert(4))" in text for text in texts), texts
+    assert "&lt;b&gt;" in texts
+
+
+CONTROLS = "\x1b]0;owned\x07\x1b[2J\x9b31m\x00\x08\x7f"
+
+
+@pytest.mark.parametrize("fmt", ["md", "docx"])
+def test_control_characters_from_customer_data_never_reach_a_plan(bank_rules: Path, tmp_path: Path,
+                                                                    fmt: str) -> None:
+    customer = {"id": f"W{CONTROLS}1", "name": f"王{CONTROLS}五", "assets": 6000000, "credit_score": 800,
+                "statements": "complete"}
+    out = ["-o", str(tmp_path / "w.docx")] if fmt == "docx" else []
+    result = run("plan", "--customer", json.dumps(customer), "--format", fmt, *out, "--rules", str(bank_rules))
+    assert result.exit_code == 0, result.output
+    if fmt == "md":  # printed on the terminal
+        assert "王\\]0;owned\\[2J31m五" in result.stdout
+        assert not any(ord(ch) < 0x20 and ch not in "\n\t" or 0x7F <= ord(ch) < 0xA0 for ch in result.stdout)
+    else:  # Word's XML cannot hold them: the plan is written, not a crash
+        import docx
+
+        assert "王]0;owned[2J31m五" in "\n".join(p.text for p in docx.Document(str(tmp_path / "w.docx")).paragraphs)
+
+
+# Temporaries an interrupted run left -----------------------------------------------------------------
+
+HOUR_AGO = -2 * 3600
+
+
+def _leftovers(folder: Path) -> dict[str, Path]:
+    """A folder as a killed run and its user left it: kece's temporaries (stale and fresh) beside
+    files of the user's that merely look alike."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for key, name in {"stale": ".results.csv.kece-x1y2z3_4.tmp", "stale_plan": ".c1.md.kece-4242.tmp",
+                      "fresh": ".results.csv.kece-a1b2c3d4.tmp", "user_tmp": ".notes.tmp",
+                      "user_lookalike": ".results.csv.abc12345.tmp", "user_file": "kece-1.tmp"}.items():
+        made[key] = folder / name
+        made[key].write_text("x", encoding="utf-8")
+    made["folder"] = folder / ".old.kece-1.tmp"
+    made["folder"].mkdir()
+    for key in ("stale", "stale_plan", "user_tmp", "user_lookalike", "user_file", "folder"):
+        os.utime(made[key], (time.time() + HOUR_AGO, time.time() + HOUR_AGO))
+    return made
+
+
+@pytest.mark.parametrize("command", [
+    ("evaluate", "{input}", "-o", "{out}/results.csv"),
+    ("evaluate", "{input}", "-o", "{out}/results.parquet"),
+    ("plan", "{input}", "--all", "-o", "{out}"),
+    ("plan", "{input}", "--id", "c1", "--format", "html", "-o", "{out}/c1.html"),
+    ("report", "{input}", "-o", "{out}/report.html"),
+])
+def test_a_later_run_removes_only_stale_temporaries_of_kece(bank_rules: Path, customers: Path, tmp_path: Path,
+                                                             command: tuple[str, ...]) -> None:
+    made = _leftovers(tmp_path / "out")
+    result = run(*[a.format(input=customers, out=tmp_path / "out") for a in command], "--rules", str(bank_rules))
+    assert result.exit_code == 0, result.output
+    assert not made.pop("stale").exists() and not made.pop("stale_plan").exists()
+    assert all(path.exists() for path in made.values()), [k for k, p in made.items() if not p.exists()]
+
+
+def _temporary_names(monkeypatch: pytest.MonkeyPatch, write) -> list[str]:
+    seen: list[str] = []
+    real = os.replace
+
+    def replace(src, dst, **kwargs):
+        seen.append(os.path.basename(src))
+        return real(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    write()
+    monkeypatch.setattr(os, "replace", real)
+    return seen
+
+
+def test_every_writer_names_its_temporaries_so_a_later_run_can_remove_them(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from engine.io.tables import ChunkWriter, atomic_write
+    from engine.io.temporary import remove_stale_temporaries
+    from engine.plans.files import write_file
+    from engine.plans.tasks import TaskFiles
+
+    table = pd.DataFrame({"a": [1]})
+
+    def chunked() -> None:
+        writer = ChunkWriter(tmp_path / "r.csv")
+        writer.write(table)
+        writer.close(table)
+
+    def tasks() -> None:
+        with TaskFiles(tmp_path, "zh", dt.date(2026, 3, 2), 90):
+            pass
+
+    names = []
+    for write in (lambda: atomic_write(tmp_path / "a.txt", lambda tmp: tmp.write_text("a")), chunked, tasks,
+                  lambda: write_file(tmp_path / "p.md", "plan")):
+        names += _temporary_names(monkeypatch, write)
+    assert len(names) == 5, names
+    for name in names:  # as a killed writer would have left it
+        (tmp_path / name).write_text("half", encoding="utf-8")
+        os.utime(tmp_path / name, (time.time() + HOUR_AGO, time.time() + HOUR_AGO))
+    assert remove_stale_temporaries(tmp_path) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "p.md", "r.csv", "tasks.csv", "tasks.ics"]

@@ -43,6 +43,7 @@ def raw(value) -> Raw:
     ("boolean", "否", [False], [True]),
     ("string", "= 上海", ["上海"], ["北京", None]),
     ("date", ">= 2024-01-01", [parse_date("2024-01-01")], [parse_date("2023-12-31"), None]),
+    ("integer", "<= 9007199254740991", [9007199254740991, -9007199254740991], [None]),
 ])
 def test_what_a_test_accepts(kind, test, passes, fails):
     values = ("complete", "partial", "none") if kind == "enum" else None
@@ -57,6 +58,11 @@ def test_what_a_test_accepts(kind, test, passes, fails):
     ("number", "(1..1]", "contains no value"),
     ("number", "[1..", "cannot read the range"),
     ("integer", "> 1.5", "'1.5' is not a whole number"),
+    # Whole numbers all the same: the message says why kece cannot use them (issue 14).
+    ("integer", ">= 9007199254740992", "'9007199254740992' is too large: kece compares whole numbers exactly "
+                                       "only up to 9,007,199,254,740,991"),
+    ("integer", "< -1e20", "'-1e20' is too large"),
+    ("integer", "> 1e400", "'1e400' is too large"),
     ("enum", "< complete", "'<' needs a number or date input"),
     ("enum", "[a..b]", "a range needs a number or date input"),
     ("enum", "completed", "'completed' is not one of the values"),

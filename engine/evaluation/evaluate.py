@@ -106,8 +106,12 @@ def choose_schemes(rulebook: Rulebook, requested: Sequence[str] | None, columns:
     errors), and those skipped with the inputs they lack; every command chooses through here."""
     unknown = [s for s in requested or () if s not in rulebook.by_id]
     if unknown:
-        raise UsageError(Say(f"unknown scheme {', '.join(unknown)}; the rules define: {', '.join(rulebook.by_id)}",
-                             f"未知的方案 {'、'.join(unknown)};规则中定义的方案:{'、'.join(rulebook.by_id)}"))
+        hints = [hint for hint in (did_you_mean(s, rulebook.by_id) for s in unknown) if hint]
+        en_hint, zh_hint = (f" ({'; '.join(h.en for h in hints)})", f"({';'.join(h.zh for h in hints)})") \
+            if hints else ("", "")
+        raise UsageError(Say(f"unknown scheme {', '.join(unknown)}{en_hint}; the rules define: "
+                             f"{', '.join(rulebook.by_id)}",
+                             f"未知的方案 {'、'.join(unknown)}{zh_hint};规则中定义的方案:{'、'.join(rulebook.by_id)}"))
     selected = rulebook.select(requested)
     kept = for_domain(selected, domain)
     kept_ids = {s.id for s in kept}

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 from engine.errors import InputFileError, Say
 from engine.io.coerce import REJECT_COLUMNS, empty_rejects
 from engine.io.outputs import check_output_file, neutralise_formulas, write_xlsx
+from engine.io.temporary import make_temporary, remove_stale_temporaries
 from engine.rules.model import Scheme
 
 # Spreadsheet row numbers: the header is row 1, so the first customer is row 2.
@@ -267,9 +267,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write through a temporary file in the same folder and rename it into place, so a crash
     or a full disk never leaves a half-written file where a complete one is expected."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    remove_stale_temporaries(path.parent)
+    tmp = make_temporary(path)
     try:
         write(tmp)
         _publish(tmp, path)
@@ -306,9 +305,8 @@ class ChunkWriter:
         self.escape_formulas = escape_formulas
         self.suffix = path.suffix.lower()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        self.tmp = Path(name)
+        remove_stale_temporaries(path.parent)
+        self.tmp = make_temporary(path)
         self.pending: list[pd.DataFrame] = []
         self.parquet: pq.ParquetWriter | None = None
         self.rows = 0

@@ -13,7 +13,7 @@ import re
 
 from docx import Document
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 
 _INLINE = re.compile(r"\*\*(.+?)\*\*|\[\^(\d+)\]")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
@@ -22,6 +22,9 @@ _FOOTNOTE = re.compile(r"^\[\^(\d+)\]:\s*(.*)$")
 
 def markdown_to_docx(markdown: str) -> bytes:
     document = Document()
+    # python-docx's default template is US Letter; reps in China print on A4, as the HTML plan does.
+    for section in document.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
     normal = document.styles["Normal"]
     normal.font.size = Pt(10.5)
     # Chinese text needs an East Asian font named on the style, or Word falls back per character.
@@ -85,5 +88,12 @@ def _table(document, rows: list[str]) -> None:
                     run.bold = True
 
 
+_ESCAPED = re.compile(r"\\([\\|\[\]])|&(lt|gt|amp);")
+_ENTITIES = {"lt": "<", "gt": ">", "amp": "&"}
+
+
 def _unescape(text: str) -> str:
-    return text.replace("\\|", "|")
+    """The text a Markdown viewer shows for what the `cell` filter escaped (engine/plans/playbook.py)."""
+    if "\\" not in text and "&" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: m.group(1) or _ENTITIES[m.group(2)], text)

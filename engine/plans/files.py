@@ -20,6 +20,7 @@ from engine.evaluation.batch import FeatureHook, evaluate_chunks
 from engine.io.coerce import empty_rejects
 from engine.io.outputs import neutralise_formulas, refuse_overwrite
 from engine.io.tables import atomic_write
+from engine.io.temporary import remove_stale_temporaries, temporary_name
 from engine.plans.compose import NAME_COLUMNS, build_plan
 from engine.plans.model import Plan
 from engine.plans.playbook import TEMPLATE_SUFFIX, Catalog, Format, render, template_type
@@ -27,7 +28,8 @@ from engine.plans.tasks import TaskFiles, plan_tasks
 from engine.rules.model import Rulebook
 
 MAX_STEM_BYTES = 120  # well under the 255-byte limit of common file systems, leaving room for suffixes
-_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')  # what Windows, macOS or Linux reject in a name
+# What Windows, macOS or Linux reject in a name, and C1 controls and line separators, which no one means.
+_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029<>:"/\\|?*]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.I)  # Windows device names
 INDEX_STEM = "index"
 # Plans are written a few thousand a second: smaller chunks than kece evaluate's keep the progress
@@ -54,8 +56,13 @@ def render_template(folder: Path, name: str, fmt: Format, catalog: Catalog, **va
 
 def safe_stem(customer_id: str) -> tuple[str, bool]:
     """(file name stem, whether it differs from the id): no path separators or characters a file
-    system rejects, no leading dots (no '..', no hidden files), no Windows device names, bounded length."""
-    stem = _FORBIDDEN.sub("_", unicodedata.normalize("NFC", customer_id)).strip(" .")
+    system rejects, no leading dots (no '..', no hidden files), no Windows device names, bounded length,
+    and no invisible format characters: a right-to-left override makes `C1\u202egpj.exe` show as
+    `C1exe.jpg` in a file manager, and zero-width ones make two names that look alike."""
+    stem = unicodedata.normalize("NFC", customer_id)
+    if not stem.isascii():  # bidi controls, zero-width spaces and joiners, BOM: Unicode category Cf
+        stem = "".join(ch for ch in stem if unicodedata.category(ch) != "Cf")
+    stem = _FORBIDDEN.sub("_", stem).strip(" .")
     if _RESERVED.match(stem):
         stem = f"_{stem}"
     encoded = stem.encode("utf-8")
@@ -88,10 +95,13 @@ class FileNames:
 def write_file(path: Path, content: str | bytes, folder_fd: int | None = None) -> None:
     """Write through a temporary name and rename into place: never a half-written plan. Lighter
     than tables.atomic_write (no mkstemp, no chmod), since --all writes one file per customer; with
-    `folder_fd` (an open descriptor of path's folder) names resolve from it, not from the root."""
+    `folder_fd` (an open descriptor of path's folder) names resolve from it, not from the root.
+    Without one (a single plan, an index) the folder's stale temporaries are removed first; --all
+    has them removed once, when it writes the index."""
     data = content.encode("utf-8") if isinstance(content, str) else content
-    name, tmp = path.name, f".{path.name}.{os.getpid()}.tmp"
+    name, tmp = path.name, temporary_name(path.name, str(os.getpid()))
     if folder_fd is None:
+        remove_stale_temporaries(path.parent)
         name, tmp = str(path), str(path.with_name(tmp))
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666, dir_fd=folder_fd)  # no buffered file object

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,16 +99,31 @@ def fill(text: str, **values: object) -> str:
 
 
 def cell(text: object) -> str:
-    """A value made safe for one Markdown table cell: no column breaks, no line breaks."""
+    """A value made safe for one line of Markdown (a table cell, a heading): no column or line
+    breaks, no terminal control characters, and text only: no HTML, no link a viewer would follow."""
     try:
         return _cell(text)  # most cells (labels, actions, channels) recur in every plan of a file
     except TypeError:  # unhashable: a list or a dict a template passes
         return _cell.__wrapped__(text)
 
 
+# Customer data is untrusted (README, Safety): `<script>` or `[x](javascript:...)` from a name must
+# stay text in every Markdown viewer. `<` and `>` become entities, since Markdown.pl-style viewers do
+# not honour `\<`; brackets take backslashes, so no link or image can start; a backslash in data is
+# doubled, so that it cannot cancel those. C0 and C1 controls (ESC sequences retitle or rewrite a
+# terminal, and Word's XML refuses them) are dropped; whitespace among them was split off already.
+_CELL_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "<": "&lt;", ">": "&gt;",
+                               **{chr(c): None for c in (*range(0x20), *range(0x7F, 0xA0))}})
+_CELL_SPECIAL = re.compile(r"[\\|\[\]<>\x00-\x1f\x7f-\x9f]")
+_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # `&lt;` in data shows as written, not as `<`
+
+
 @lru_cache(maxsize=8192, typed=True)  # typed: 1, 1.0 and True show differently
 def _cell(text: object) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    text = " ".join(str(text).split())
+    if "&" in text:
+        text = _ENTITY.sub("&amp;", text)
+    return text.translate(_CELL_ESCAPES) if _CELL_SPECIAL.search(text) else text
 
 
 _MISSING = {"zh": "缺失", "en": "missing"}

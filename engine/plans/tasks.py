@@ -31,6 +31,7 @@ from typing import BinaryIO, TextIO
 
 from icalendar import Calendar, Event, vCategory, vDDDTypes, vInt, vText
 
+from engine.io.temporary import remove_stale_temporaries, temporary_name
 from engine.plans.model import Plan
 from engine.rules.actions import INTENTS
 from engine.rules.policy import CHANNELS
@@ -166,6 +167,7 @@ class TaskFiles:
 
     def __enter__(self) -> TaskFiles:
         self.folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(self.folder)
         try:
             self._csv_tmp, csv_fd = _temporary(self.csv_path)
             self._csv = open(csv_fd, "w", encoding="utf-8-sig", newline="")  # closed in __exit__
@@ -292,5 +294,5 @@ def _fold(line: bytes, width: int = 75) -> bytes:
 
 def _temporary(path: Path) -> tuple[Path, int]:
     """A new file beside `path` under a hidden name, created with the permissions a plain open() gives."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(temporary_name(path.name, f"{os.getpid()}-{secrets.token_hex(4)}"))
     return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

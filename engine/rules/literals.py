@@ -63,6 +63,14 @@ def parse_literal(input_type: str, text: str, values: tuple[str, ...] | None = N
             number = float(text.replace("_", ""))
             if number.is_integer() and abs(number) < MAX_INTEGER:
                 return int(number)
+            if number.is_integer() or not math.isfinite(number):
+                # A whole number all the same: saying it is not one would send the user looking for a
+                # fraction. Beyond 2**53, float64 columns (and JSON) cannot tell neighbours apart.
+                return LiteralError(Say(f"'{text}' is too large: kece compares whole numbers exactly only up "
+                                        f"to {MAX_INTEGER - 1:,} (2^53 - 1)",
+                                        f"“{text}”太大:kece 只能精确比较不超过 {MAX_INTEGER - 1:,}(2^53 - 1)的整数"),
+                                    Say("use a smaller bound, or declare the input as type number (compared "
+                                        "approximately)", "请使用更小的界限,或把该输入声明为 number 类型(近似比较)"))
         return LiteralError(Say(f"'{text}' is not a whole number", f"“{text}”不是整数"),
                             Say("write digits without a fraction, e.g. 12", "请写不带小数的数字,例如 12"))
     if input_type == "boolean":

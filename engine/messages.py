@@ -143,8 +143,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "customer_id": "客户编号",
         "impact_none": "没有客户变动,规则也没有影响结果的修改。",
         "impact_summary": "共 {moved:,} 人次变动,涉及 {schemes} 个方案;比较了 {rows:,} 位客户(基准:{base})",
-        "compare_summary": "共 {moved:,} 人次变动,涉及 {schemes} 个方案;{common:,} 位客户两次都有,新出现 {appeared:,} 位,"
-                           "离开 {left:,} 位",
+        "compare_summary": "共 {moved:,} 人次变动,涉及 {schemes} 个方案;{common:,} 位客户两次都有,"
+                           "新出现 {appeared:,} 位,离开 {left:,} 位",
         "schemes_added": "新增方案(不比较):{schemes}",
         "schemes_removed": "删除的方案(不比较):{schemes}",
         "moved_more": "……另有 {more:,} 位,完整名单见 {path}",

@@ -29,6 +29,7 @@ class Comparison:
     schemes_removed: list[str] = field(default_factory=list)
     schemes_added: list[str] = field(default_factory=list)
     repeated: int = 0  # rows after the first of an id, not compared
+    common: int = 0  # customers in both files
 
     @property
     def changed(self) -> list[Migration]:
@@ -68,6 +69,7 @@ def compare_results(old_path: Path, new_path: Path, *, id_column: str | None = N
                         schemes_removed=[s for s in old_schemes if s not in new_schemes],
                         schemes_added=[s for s in new_schemes if s not in old_schemes])
     common = new.index[new.index.isin(old.index)]
+    result.common = len(common)
     for scheme in (s for s in new_schemes if s in old_schemes):
         labels = {UNMATCHED: t(lang, "unmatched")}
         for table in (old, new):

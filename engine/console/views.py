@@ -322,7 +322,7 @@ def migrations_json(result) -> str:
     return json.dumps(found, ensure_ascii=False, indent=2)
 
 
-def show_migrations(result, lang: str, moved_file: Path | None) -> None:
+def show_migrations(result, lang: str, moved_file: Path | None, actions: bool = False) -> None:
     """Per scheme that changed: the matrix (count and share of the old result's row), the rule edits
     (impact), the actions gained and lost, and the first customers who moved."""
     for name, key in ((result.schemes_added, "schemes_added"), (result.schemes_removed, "schemes_removed")):
@@ -342,7 +342,7 @@ def show_migrations(result, lang: str, moved_file: Path | None) -> None:
                 cells.append(f"[bold yellow]{text}[/]" if count and row != column else escape(text))
             table.add_row(escape(label(row)), *cells)
         out.print(table)
-        if hasattr(m, "edits") and getattr(result, "base", None) is not None:
+        if actions:
             edits = "、".join if lang == "zh" else ", ".join
             if m.edits:
                 out.print(f"{t(lang, 'impact_edits')}: " + edits(f"{e.rule_id} ({t(lang, 'edit_' + e.kind)})"
@@ -364,7 +364,7 @@ def show_migrations(result, lang: str, moved_file: Path | None) -> None:
 
 def show_impact(impact, lang: str, moved_file: Path | None) -> None:
     show_skipped(impact.skipped, lang)
-    show_migrations(impact, lang, moved_file)
+    show_migrations(impact, lang, moved_file, actions=True)
     if not impact.changed:
         out.print(t(lang, "impact_none"), markup=False)
     out.print(t(lang, "impact_summary", moved=impact.moved, schemes=len(impact.changed), rows=impact.rows_compared,
@@ -379,6 +379,6 @@ def show_comparison(comparison, lang: str, moved_file: Path | None) -> None:
         if ids:
             shown = ", ".join(ids[:SHOWN_MOVED]) + (" …" if len(ids) > SHOWN_MOVED else "")
             out.print(f"{t(lang, key)} ({len(ids):,}): {shown}", markup=False)
-    common = sum(m.total for m in comparison.migrations.values()) // max(len(comparison.migrations), 1)
-    out.print(t(lang, "compare_summary", moved=comparison.moved, schemes=len(comparison.changed), common=common,
+    out.print(t(lang, "compare_summary", moved=comparison.moved, schemes=len(comparison.changed),
+                common=comparison.common,
                 appeared=len(comparison.appeared), left=len(comparison.left)), markup=False)

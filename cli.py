@@ -362,8 +362,8 @@ def impact(
     for path in (p for p in (output, moved) if p is not None):
         check_output_file(path)
     refuse_overwrite([input], [output, moved])
+    old, named = load_base(base, rules or default_rules_dir()[0])  # a mistyped --base fails before the work
     new = load_rules(rules, lang, quiet=as_json)
-    old, named = load_base(base, rules or default_rules_dir()[0])
     hook = calibrated_features(calibration, rules, lang)
     shift = ActionShift(old, new, load_catalog(default_playbooks_dir(), lang), day)
     result = measure_impact(old, new, input, base=named, lang=lang, id_column=id_column, encoding=encoding,

@@ -318,6 +318,115 @@ def report(
     views.show_written(lang, output)
 
 
+MovedOption = Annotated[Path | None, typer.Option(
+    "--moved", help="Write every customer who moved (id, scheme, old, new) here (.csv, .xlsx, .parquet; default with "
+    "-o: beside it, as NAME.moved.csv).")]
+PageOption = Annotated[Path | None, typer.Option("--output", "-o", help="Also write a self-contained HTML page.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines: "
+                                          '{"schemes": {scheme: {"matrix": {old: {new: count}}, "moved": n}}}.')]
+FailOnChangeOption = Annotated[bool, typer.Option("--fail-on-change", help="Exit 1 when any customer moved "
+                                                  "(a review gate in CI).")]
+
+
+@app.command()
+@handles_errors
+def impact(
+    input: Annotated[Path, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).")],
+    base: Annotated[str, typer.Option("--base", help="The rules before the change: a folder, or a git revision of "
+                                      "the rules folder (HEAD, main~3, a tag).", show_default=False)],
+    rules: RulesOption = None,
+    output: PageOption = None,
+    moved: MovedOption = None,
+    as_json: JsonOption = False,
+    fail_on_change: FailOnChangeOption = False,
+    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    domain: DomainOption = None,
+    calibration: CalibrationOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The date the moved customers' plans count from "
+                                              "(YYYY-MM-DD; default today).")] = None,
+    lang: LangOption = "zh",
+) -> None:
+    """What a rule change does to real customers: per scheme that changed, who moved from which result
+    to which (a migration matrix), the rule edits behind it, and how the moved customers' arbitrated
+    actions change. Exit 0 (1 with --fail-on-change when anyone moved)."""
+    from engine.analysis.impact import measure_impact
+    from engine.analysis.impact_report import write_impact_page
+    from engine.analysis.migration import write_moved
+    from engine.analysis.revisions import load_base
+    from engine.bundled import default_rules_dir
+    from engine.plans.impact import ActionShift
+    from engine.plans.playbook import default_playbooks_dir, load_catalog
+
+    check_lang(lang)
+    day = parse_as_of(as_of)
+    moved = moved or (output.with_name(f"{output.stem}.moved.csv") if output else None)
+    for path in (p for p in (output, moved) if p is not None):
+        check_output_file(path)
+    refuse_overwrite([input], [output, moved])
+    old, named = load_base(base, rules or default_rules_dir()[0])  # a mistyped --base fails before the work
+    new = load_rules(rules, lang, quiet=as_json)
+    hook = calibrated_features(calibration, rules, lang)
+    shift = ActionShift(old, new, load_catalog(default_playbooks_dir(), lang), day)
+    result = measure_impact(old, new, input, base=named, lang=lang, id_column=id_column, encoding=encoding,
+                            sheet=sheet, domain=domain, enrich=hook.apply if hook else None, hook=shift)
+    if output is not None:
+        write_impact_page(result, t(lang, "impact_title", input=input.name), output, [input], lang)
+    if moved is not None:
+        write_moved(result.changed, moved)
+    if as_json:
+        sys.stdout.write(views.migrations_json(result) + "\n")
+    else:
+        views.show_impact(result, lang, moved)
+        views.show_written(lang, *(p for p in (output, moved) if p is not None))
+    if fail_on_change and result.moved:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def compare(
+    old: Annotated[Path, typer.Argument(help="The earlier output of kece evaluate (.csv, .xlsx, .parquet).")],
+    new: Annotated[Path, typer.Argument(help="The later output of kece evaluate.")],
+    output: PageOption = None,
+    moved: MovedOption = None,
+    as_json: JsonOption = False,
+    fail_on_change: FailOnChangeOption = False,
+    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids (default: a usual "
+                                                  "id column, else the first).")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of CSV files.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Worksheet of Excel files.")] = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Two outputs of kece evaluate (last month's and this month's) matched by customer id: per scheme
+    a migration matrix and who moved, and the customers who appeared or left."""
+    from engine.analysis.compare import compare_results
+    from engine.analysis.impact_report import write_impact_page
+    from engine.analysis.migration import write_moved
+
+    check_lang(lang)
+    moved = moved or (output.with_name(f"{output.stem}.moved.csv") if output and output.suffix == ".html"
+                      else None)
+    if output is not None and output.suffix.lower() != ".html":  # -o moved.csv: the list of who moved
+        output, moved = None, output
+    for path in (p for p in (output, moved) if p is not None):
+        check_output_file(path)
+    refuse_overwrite([old, new], [output, moved])
+    result = compare_results(old, new, id_column=id_column, encoding=encoding, sheet=sheet, lang=lang)
+    if output is not None:
+        write_impact_page(result, t(lang, "compare_title", old=old.name, new=new.name), output, [old, new], lang)
+    if moved is not None:
+        write_moved(result.changed, moved)
+    if as_json:
+        sys.stdout.write(views.migrations_json(result) + "\n")
+    else:
+        views.show_comparison(result, lang, moved)
+        views.show_written(lang, *(p for p in (output, moved) if p is not None))
+    if fail_on_change and result.moved:
+        raise typer.Exit(1)
+
+
 @app.command()
 @handles_errors
 def derive(

@@ -308,3 +308,77 @@ def show_action_trace(trace: ActionTrace, catalog: Catalog, lang: str, as_json: 
             line(f"{why}: {c.text}")
     for a, b in result.contradictions:
         say("trace.contradiction", a=a, b=b)
+
+
+SHOWN_MOVED = 10  # moved customers printed per scheme; the moved-customers file holds them all
+
+
+def migrations_json(result) -> str:
+    """`{"schemes": {scheme: {"matrix": {old: {new: count}}, "moved": n}}}`, the schemes that changed;
+    `kece compare` adds the counts of customers who appeared and left."""
+    found: dict[str, object] = {"schemes": {m.scheme_id: m.as_json() for m in result.changed}}
+    if hasattr(result, "appeared"):
+        found.update(appeared=len(result.appeared), left=len(result.left))
+    return json.dumps(found, ensure_ascii=False, indent=2)
+
+
+def show_migrations(result, lang: str, moved_file: Path | None, actions: bool = False) -> None:
+    """Per scheme that changed: the matrix (count and share of the old result's row), the rule edits
+    (impact), the actions gained and lost, and the first customers who moved."""
+    for name, key in ((result.schemes_added, "schemes_added"), (result.schemes_removed, "schemes_removed")):
+        if name:
+            err.print(t(lang, key, schemes=", ".join(name)), markup=False)
+    for m in result.changed:
+        rows, columns = m.ordered()
+        label = lambda key, m=m: m.labels.get(key, key) or t(lang, "unmatched")  # noqa: E731
+        table = Table(f"{t(lang, 'impact_old')} \\ {t(lang, 'impact_new')}", *map(label, columns),
+                      title=t(lang, "impact_scheme", scheme=m.scheme_id, moved=len(m.moved), total=m.total))
+        for row in rows:
+            total = max(sum(m.matrix[row].values()), 1)
+            cells = []
+            for column in columns:
+                count = m.matrix[row].get(column, 0)
+                text = f"{count:,} ({count / total:.0%})" if count else "·"
+                cells.append(f"[bold yellow]{text}[/]" if count and row != column else escape(text))
+            table.add_row(escape(label(row)), *cells)
+        out.print(table)
+        if actions:
+            edits = "、".join if lang == "zh" else ", ".join
+            if m.edits:
+                out.print(f"{t(lang, 'impact_edits')}: " + edits(f"{e.rule_id} ({t(lang, 'edit_' + e.kind)})"
+                                                                  for e in m.edits), markup=False)
+            if m.moved:
+                out.print(t(lang, "impact_touches", before=f"{m.touches_before:.2f}", after=f"{m.touches_after:.2f}"),
+                          markup=False)
+                for key, counter in (("action_gained", m.actions_gained), ("action_lost", m.actions_lost)):
+                    for text, count in counter.most_common():
+                        out.print(f"  {'+' if key == 'action_gained' else '-'} {text} × {count:,}", markup=False,
+                                  soft_wrap=True)
+        for move in m.moved[:SHOWN_MOVED]:
+            out.print(f"  {move.customer_id}: {label(move.old)} → {label(move.new)}", markup=False)
+        more = len(m.moved) - SHOWN_MOVED
+        if more > 0:
+            out.print(t(lang, "moved_more", more=more, path=display_path(moved_file)) if moved_file
+                      else t(lang, "moved_more_nofile", more=more), markup=False)
+
+
+def show_impact(impact, lang: str, moved_file: Path | None) -> None:
+    show_skipped(impact.skipped, lang)
+    show_migrations(impact, lang, moved_file, actions=True)
+    if not impact.changed:
+        out.print(t(lang, "impact_none"), markup=False)
+    out.print(t(lang, "impact_summary", moved=impact.moved, schemes=len(impact.changed), rows=impact.rows_compared,
+                base=impact.base), markup=False)
+
+
+def show_comparison(comparison, lang: str, moved_file: Path | None) -> None:
+    show_migrations(comparison, lang, moved_file)
+    if comparison.repeated:
+        err.print(t(lang, "repeated_ids", count=comparison.repeated), markup=False)
+    for key, ids in (("appeared", comparison.appeared), ("left", comparison.left)):
+        if ids:
+            shown = ", ".join(ids[:SHOWN_MOVED]) + (" …" if len(ids) > SHOWN_MOVED else "")
+            out.print(f"{t(lang, key)} ({len(ids):,}): {shown}", markup=False)
+    out.print(t(lang, "compare_summary", moved=comparison.moved, schemes=len(comparison.changed),
+                common=comparison.common,
+                appeared=len(comparison.appeared), left=len(comparison.left)), markup=False)

@@ -72,11 +72,24 @@ def main_options(
 
 @app.command()
 @handles_errors
-def check(rules: RulesOption = None, lang: LangOption = "zh") -> None:
+def check(
+    rules: RulesOption = None,
+    base: Annotated[str | None, typer.Option("--base", help="Also say, per scheme, how much of the exact analysis "
+                                             "changes result against these rules: a folder or a git revision.")]
+    = None,
+    lang: LangOption = "zh",
+) -> None:
     """Load and validate the rule files, run their examples on both backends, and look for overlaps,
     gaps, unreachable rules and contradictions; list every problem with its file:line:col."""
     check_lang(lang)
     rulebook = load_rules(rules, lang)
+    if base is not None:
+        from engine.analysis.revisions import load_base
+        from engine.analysis.rule_diff import analysis_difference
+        from engine.bundled import default_rules_dir
+
+        old, named = load_base(base, rules or default_rules_dir()[0])
+        views.show_rule_diff(analysis_difference(old, rulebook), named, lang)
     views.show_rulebook(rulebook, lang)
     failures = [failure for scheme in rulebook.schemes for backend in BACKENDS
                 for failure in run_examples(scheme, backend)]

@@ -153,7 +153,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "left": "离开",
         "repeated_ids": "{count:,} 行重复了前面出现过的客户编号,只比较第一行",
         "check_base": "与 {base} 相比,方案 {scheme}:{changed:,} / {cells:,} 个精确分析单元格的结果改变{sampled}",
-        "check_base_same": "与 {base} 相比,方案 {scheme}:结果没有变化({cells:,} 个单元格)",
+        "check_base_unchanged": "与 {base} 相比,其余 {count} 个方案的结果没有变化",
         "check_base_new": "与 {base} 相比,方案 {scheme} 是新增的",
         "check_base_gone": "与 {base} 相比,方案 {scheme} 已删除",
         "sampled_note": "(抽样分析)",
@@ -307,7 +307,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "repeated_ids": "{count:,} rows repeat an earlier customer id; only the first is compared",
         "check_base": "Against {base}, scheme {scheme}: {changed:,} of {cells:,} cells of the exact analysis change "
                       "result{sampled}",
-        "check_base_same": "Against {base}, scheme {scheme}: no result changes ({cells:,} cells)",
+        "check_base_unchanged": "Against {base}, the other {count} schemes give the same results",
         "check_base_new": "Against {base}, scheme {scheme} is new",
         "check_base_gone": "Against {base}, scheme {scheme} was removed",
         "sampled_note": " (on a sample)",

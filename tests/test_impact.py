@@ -167,3 +167,22 @@ def test_compare_two_evaluate_outputs(folders, evaluated, tmp_path):
     same = run("compare", tmp_path / "march.csv", tmp_path / "march.csv", "--json")
     assert json.loads(same.stdout) == {"schemes": {}, "appeared": 0, "left": 0}
     assert run("compare", tmp_path / "march.csv", SAMPLE).exit_code == 2  # not a results file
+
+
+def test_check_base_counts_the_cells_whose_result_a_change_moves(tmp_path: Path):
+    # Lowering grade A's asset threshold changes bank_tier's result exactly where assets fall in
+    # [3,000,000..5,000,000) and the other tests hold; nothing else changes.
+    from engine.analysis.rule_diff import analysis_difference
+
+    changed = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", changed)
+    pack = changed / "bank_tier.yaml"
+    text = pack.read_text(encoding="utf-8")
+    pack.write_text(text.replace('when: {assets: ">= 5000000"', 'when: {assets: ">= 3000000"'), encoding="utf-8")
+    diffs = {d.scheme_id: d for d in analysis_difference(load_rulebook(REPO / "rules"), load_rulebook(changed))}
+    assert diffs["bank_tier"].status == "changed" and 0 < diffs["bank_tier"].changed < diffs["bank_tier"].cells
+    assert {d.status for sid, d in diffs.items() if sid != "bank_tier"} == {"same"}
+    result = CliRunner().invoke(app, ["check", "--rules", str(changed), "--base", str(REPO / "rules"), "--lang", "en"])
+    assert result.exit_code == 1  # the pack's own boundary examples now disagree, as they should
+    assert f"scheme bank_tier: {diffs['bank_tier'].changed:,} of {diffs['bank_tier'].cells:,} cells" in result.output
+    assert "the other 21 schemes give the same results" in result.output

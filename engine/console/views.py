@@ -15,6 +15,7 @@ from engine.analysis.coherence import Coherence
 from engine.analysis.examples import ExampleFailure
 from engine.analysis.explain import CustomerExplanation, render_text, to_json
 from engine.analysis.regions import Analysis, Finding, finding_message, region_text
+from engine.analysis.rule_diff import SchemeDiff
 from engine.console.streams import err, out
 from engine.errors import Say
 from engine.evaluation.batch import BatchRun
@@ -382,3 +383,19 @@ def show_comparison(comparison, lang: str, moved_file: Path | None) -> None:
     out.print(t(lang, "compare_summary", moved=comparison.moved, schemes=len(comparison.changed),
                 common=comparison.common,
                 appeared=len(comparison.appeared), left=len(comparison.left)), markup=False)
+
+
+def show_rule_diff(diffs: Sequence[SchemeDiff], base: str, lang: str) -> None:
+    """`kece check --base`: per scheme that changed, how much of the exact analysis changes result."""
+    same = 0
+    for diff in diffs:
+        if diff.status == "same":
+            same += 1
+        elif diff.status == "changed":
+            sampled = t(lang, "sampled_note") if diff.sampled else ""
+            out.print(t(lang, "check_base", base=base, scheme=diff.scheme_id, changed=diff.changed, cells=diff.cells,
+                        sampled=sampled), markup=False, soft_wrap=True)
+        else:
+            out.print(t(lang, f"check_base_{diff.status}", base=base, scheme=diff.scheme_id), markup=False)
+    if same:
+        out.print(t(lang, "check_base_unchanged", base=base, count=same), markup=False)

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from engine.analysis.explain import explain_customer, ladder_direction
+from engine.analysis.explain import explain_customer
+from engine.analysis.ladder import ladder_direction
 from engine.errors import RuleLoadError
 from engine.plans import files
 from engine.plans.playbook import load_catalog

@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from engine.analysis.explain import describe_need, ladder_direction, only_when_missing, points_down
+from engine.analysis.explain import describe_need
+from engine.analysis.ladder import ladder_direction, only_when_missing, points_down
 from engine.backends.results import SchemeResult, resolve
 from engine.evaluation.evaluate import prepare_customer
 from engine.plans.arbitrate import Arbitration

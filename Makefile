@@ -33,7 +33,7 @@ demo: $(STAMP)
 	@echo
 	@echo "kece demo wrote:"
 	@find kece-out/demo -type f -not -path 'kece-out/demo/plans/*' | sort | sed 's/^/  /'
-	@echo "  kece-out/demo/plans/md/ and html/: one plan per customer, index.md and index.html"
+	@echo "  kece-out/demo/plans/md/ and html/: one plan per customer, index.md and index.html, tasks.csv and tasks.ics"
 
 test: $(STAMP)
 	$(BIN)/ruff check engine cli.py tests bench data

@@ -212,7 +212,7 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
             rows_in += chunk.rows_in
             rows_out += len(out)
             rows_rejected += len(chunk.rejects)
-            _count_columns(chunk.rejects, by_column)
+            count_rejected_columns(chunk.rejects, by_column)
             count += 1
             if progress:
                 progress(rows_in)
@@ -229,7 +229,7 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
                     run.skipped, backend, run.encoding, count, run.missing, most, run.duplicates)
 
 
-def _count_columns(rejects: pd.DataFrame, counts: dict[str, tuple[int, str]]) -> None:
+def count_rejected_columns(rejects: pd.DataFrame, counts: dict[str, tuple[int, str]]) -> None:
     """Add a chunk's rejects to the rows rejected per column; a row rejected for two columns counts
     for each. Grouped by the distinct column lists, so this is quick however many rows were rejected."""
     firsts = rejects.drop_duplicates("column").set_index("column")["reason"]

@@ -39,8 +39,27 @@ from engine.messages import t
 from engine.rules.loader import display_path
 from engine.workspace import init_workspace
 
+
+class KeceGroup(typer.core.TyperGroup):
+    """The kece command group. --debug is a group option, but people add it where they add every other
+    option, after the command (`kece evaluate x.csv --debug`): it is taken from anywhere before `--`."""
+
+    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+        end = args.index("--") if "--" in args else len(args)
+        if "--debug" in args[:end]:
+            args = ["--debug", *(arg for arg in args[:end] if arg != "--debug"), *args[end:]]
+        return super().parse_args(ctx, args)
+
+
+def flag(*names: str, help: str) -> typer.models.OptionInfo:
+    """A yes/no option. Typer 0.29 prints `<bool>` beside a flag in --help as if it took a value; an
+    empty metavar shows it as the bare flag it is (tests/test_cli.py checks every flag uses this)."""
+    return typer.Option(*names, help=help, metavar="")
+
+
 app = typer.Typer(
     name="kece",
+    cls=KeceGroup,
     help="客策 kece: customer segmentation rules and playbooks. Try: kece check, kece evaluate FILE.",
     no_args_is_help=True,
     add_completion=False,
@@ -56,16 +75,19 @@ CalibrationOption = Annotated[Path | None, typer.Option(
     "and clv from recency_days, frequency, monetary_total.")]
 AsOfOption = Annotated[str | None, typer.Option(
     "--as-of", help="The day the figures are computed for, YYYY-MM-DD (default: the last transaction date).")]
-RawCsvOption = Annotated[bool, typer.Option(
+RawCsvOption = Annotated[bool, flag(
     "--raw-csv", help="Write CSV cells exactly as they are, for programs: by default a cell starting with = + - @ "
     "(a spreadsheet formula) is prefixed with ' so that Excel shows it as text.")]
 DomainOption = Annotated[str | None, typer.Option(
     "--domain", help="Only schemes for this domain (bank, dealer, education, retail, b2b) and those without one.")]
+QuietOption = Annotated[bool, flag("--quiet", "-q", help="No progress bar.")]
+IdColumnOption = Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")]
 
 
 @app.callback()
 def main_options(
-    debug_flag: Annotated[bool, typer.Option("--debug", help="Show a traceback for errors inside kece.")] = False,
+    debug_flag: Annotated[bool, flag("--debug", help="Show a traceback for errors inside kece (before or after "
+                                      "the command).")] = False,
 ) -> None:
     debug["on"] = debug_flag
 
@@ -120,7 +142,7 @@ def evaluate(
     scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Evaluate only this scheme (repeat).")]
     = None,
     backend: Annotated[str, typer.Option(help="vectorized (batch) or durable (durable_rules).")] = "",
-    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
+    id_column: IdColumnOption = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Results file: .csv, .xlsx or .parquet, by its "
                                                 "extension.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Rejects file (default: OUTPUT.rejects.csv, .xlsx or "
@@ -129,7 +151,7 @@ def evaluate(
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file "
                                                  "(default: UTF-8, else GB18030).")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file (default: the first).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOption = False,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
     raw_csv: RawCsvOption = False,
@@ -177,15 +199,16 @@ def explain_command(
     rules: RulesOption = None,
     scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Explain only this scheme (repeat).")]
     = None,
-    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
+    id_column: IdColumnOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    as_json: Annotated[bool, flag("--json", help="Print JSON for machines.")] = False,
     domain: DomainOption = None,
-    actions: Annotated[bool, typer.Option("--actions", help="How the policy (policy.yaml) chose the plan's actions, "
+    actions: Annotated[bool, flag("--actions", help="How the policy (policy.yaml) chose the plan's actions, "
                                           "step by step, instead of the rules.")] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="With --actions: the date due dates count from "
                                               "(YYYY-MM-DD; default today).")] = None,
+    calibration: CalibrationOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Why a customer gets its segments: every rule and test with the customer's values, the hit
@@ -200,6 +223,8 @@ def explain_command(
     else:
         record = customer_from_file(rulebook, input, customer_id, id_column=id_column,  # type: ignore[arg-type]
                                     schemes=scheme, encoding=encoding, sheet=sheet, lang=lang)
+    hook = calibrated_features(calibration, rules, lang)
+    record = hook.apply_record(record) if hook else record
     if actions:
         from engine.plans.compose import explain_actions
         from engine.plans.playbook import default_playbooks_dir, load_catalog
@@ -217,7 +242,7 @@ def plan_command(
     input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).",
                                                  show_default=False)] = None,
     customer_id: Annotated[str | None, typer.Option("--id", help="The customer's id in the file.")] = None,
-    all_rows: Annotated[bool, typer.Option("--all", help="A plan for every customer of the file, plus an index.")]
+    all_rows: Annotated[bool, flag("--all", help="A plan for every customer of the file, plus an index.")]
     = False,
     customer: Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="The plan file; with --all, the folder "
@@ -231,15 +256,17 @@ def plan_command(
                                                    "present, else the bundled ones).")] = None,
     scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Use only this scheme (repeat).")]
     = None,
-    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
+    id_column: IdColumnOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOption = False,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
     horizon: Annotated[int, typer.Option(help="With --all: tasks.csv and tasks.ics hold the actions due within "
                                          "this many days.")] = 90,
-    no_tasks: Annotated[bool, typer.Option("--no-tasks", help="With --all: no tasks.csv and tasks.ics.")] = False,
+    no_tasks: Annotated[bool, flag("--no-tasks", help="With --all: no tasks.csv and tasks.ics.")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="With --all: the rejects file (.csv, .xlsx or .parquet; "
+                                                 "default: OUTPUT/INPUT.rejects.csv).")] = None,
     lang: LangOption = "zh",
 ) -> None:
     """Action plans for reps from the playbook templates: who the customer is to us and why, what to
@@ -264,7 +291,7 @@ def plan_command(
         with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
             run = write_plans(rulebook, input, out_dir, fmt=fmt, catalog=catalog, folder=folder,  # type: ignore
                               as_of=day, schemes=scheme, id_column=id_column, encoding=encoding, sheet=sheet,
-                              domain=domain, features=hook, progress=progress,
+                              domain=domain, features=hook, progress=progress, rejects=rejects,
                               horizon_days=None if no_tasks else check_horizon(horizon))
         views.show_plans_run(run, horizon, lang)
         return
@@ -296,9 +323,14 @@ def report(
     rules: RulesOption = None,
     scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Report only this scheme (repeat).")]
     = None,
+    id_column: IdColumnOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
     domain: DomainOption = None,
+    calibration: CalibrationOption = None,
+    rejects: Annotated[Path | None, typer.Option(help="Also write the rejected rows to this file (.csv, .xlsx or "
+                                                 ".parquet); the report counts them either way.")] = None,
+    quiet: QuietOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """One self-contained HTML page: per scheme the distribution over rules (chart and numbers), a
@@ -311,11 +343,13 @@ def report(
     check_output_file(output)
     refuse_overwrite([input], [output])  # before the work; write_report checks again
     rulebook = load_rules(rules, lang)
-    data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang,
-                   domain=domain)
+    hook = calibrated_features(calibration, rules, lang)
+    with progress_bar(input, quiet, lang) as progress:
+        data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang,
+                       domain=domain, id_column=id_column, features=hook, rejects=rejects, progress=progress)
     write_report(data, output, lang, owner_labels(lang))
     out.print(t(lang, "wrote_rows", rows_in=data.rows_in, rows_out=data.rows_out, rejected=data.rows_rejected))
-    views.show_written(lang, output)
+    views.show_written(lang, output, *([data.rejects_path] if data.rejects_path else []))
 
 
 @app.command()
@@ -348,7 +382,7 @@ def derive(
 def calibrate(
     input: Annotated[Path, typer.Argument(help="Transactions file, or a customer file with the base features.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Calibration file to write (YAML).")]
-    = Path("calibration.yaml"),
+    = Path("kece-out/calibration.yaml"),
     as_of: AsOfOption = None,
     rules: RulesOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or text file.")] = None,

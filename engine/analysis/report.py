@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,14 +30,18 @@ from engine.backends.vectorized import OUT_OF_SCOPE, SchemeColumns  # noqa: E402
 from engine.errors import Say, UsageError  # noqa: E402
 from engine.evaluation.batch import (  # noqa: E402
     CHUNK_ROWS,
+    EvaluatedChunk,
+    FeatureHook,
+    Progress,
     SchemeSummary,
     count_rejected_columns,
     empty_summary,
     evaluate_chunks,
 )  # noqa: E402
 from engine.evaluation.evaluate import display_label  # noqa: E402
+from engine.io.coerce import empty_rejects  # noqa: E402
 from engine.io.outputs import check_output_file, refuse_overwrite  # noqa: E402
-from engine.io.tables import atomic_write  # noqa: E402
+from engine.io.tables import ChunkWriter, atomic_write, check_output_suffix  # noqa: E402
 from engine.messages import t  # noqa: E402
 from engine.rules.model import Rulebook, Scheme  # noqa: E402
 
@@ -65,12 +69,20 @@ class ReportData:
 
 def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | None = None,
             cross: tuple[str, str] | None = None, encoding: str | None = None, sheet: str | None = None,
-            lang: str = "zh", chunk_rows: int = CHUNK_ROWS, domain: str | None = None) -> ReportData:
-    """Evaluate the file chunk by chunk, keeping only counts (flat memory for any file size)."""
-    run = evaluate_chunks(rulebook, input_path, schemes=schemes, lang=lang, encoding=encoding, sheet=sheet,
-                          chunk_rows=chunk_rows, domain=domain)
+            lang: str = "zh", chunk_rows: int = CHUNK_ROWS, domain: str | None = None,
+            id_column: str | None = None, features: FeatureHook | None = None, rejects: Path | None = None,
+            progress: Progress | None = None) -> ReportData:
+    """Evaluate the file chunk by chunk, keeping only counts (flat memory for any file size); the
+    rejected rows are also written to `rejects` when it is given (.csv, .xlsx or .parquet)."""
+    if rejects is not None:  # before the work, not after it
+        check_output_suffix(rejects)
+        check_output_file(rejects)
+        refuse_overwrite([input_path], [rejects])
+    run = evaluate_chunks(rulebook, input_path, schemes=schemes, id_column=id_column, lang=lang, encoding=encoding,
+                          sheet=sheet, chunk_rows=chunk_rows, domain=domain,
+                          enrich=features.apply if features else None)
     by_id = {scheme.id: scheme for scheme in run.schemes}
-    data = ReportData(input_path, skipped=run.skipped)
+    data = ReportData(input_path, rejects_path=rejects, skipped=run.skipped)
     if cross:
         missing = [c for c in cross if c not in by_id]
         if missing:
@@ -80,18 +92,15 @@ def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | No
         data.cross = (by_id[cross[0]], by_id[cross[1]])
     summaries = {scheme.id: empty_summary(scheme) for scheme in run.schemes}
     tables = []
-    for chunk in run.chunks:
-        for col in chunk.columns.values():
-            summaries[col.scheme.id].add(col)
-        if data.cross:
-            a, b = data.cross
-            tables.append(pd.crosstab(_cross_keys(chunk.columns[a.id], a.id), _cross_keys(chunk.columns[b.id], b.id)))
-        for reasons in chunk.rejects["reason"]:
-            data.reasons.update(str(reasons).split("; "))
-        count_rejected_columns(chunk.rejects, data.columns)
-        data.rows_in += chunk.rows_in
-        data.rows_out += len(chunk.prepared)
-        data.rows_rejected += len(chunk.rejects)
+    writer = ChunkWriter(rejects) if rejects is not None else None
+    try:
+        _add_chunks(data, run.chunks, summaries, tables, writer, progress)
+        if writer is not None:
+            writer.close(empty_rejects())
+    except BaseException:
+        if writer is not None:
+            writer.abandon()
+        raise
     data.summaries = list(summaries.values())
     data.columns = dict(sorted(data.columns.items(), key=lambda item: -item[1][0]))
     if data.cross:
@@ -105,6 +114,26 @@ def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | No
         keep_columns = [k for k in table.columns if k not in extra or table[k].sum()]
         data.crosstab = table.loc[keep_rows, keep_columns]
     return data
+
+
+def _add_chunks(data: ReportData, chunks: Iterable[EvaluatedChunk], summaries: dict[str, SchemeSummary],
+                tables: list[pd.DataFrame], writer: ChunkWriter | None, progress: Progress | None) -> None:
+    for chunk in chunks:
+        for col in chunk.columns.values():
+            summaries[col.scheme.id].add(col)
+        if data.cross:
+            a, b = data.cross
+            tables.append(pd.crosstab(_cross_keys(chunk.columns[a.id], a.id), _cross_keys(chunk.columns[b.id], b.id)))
+        for reasons in chunk.rejects["reason"]:
+            data.reasons.update(str(reasons).split("; "))
+        count_rejected_columns(chunk.rejects, data.columns)
+        if writer is not None:
+            writer.write(chunk.rejects)
+        data.rows_in += chunk.rows_in
+        data.rows_out += len(chunk.prepared)
+        data.rows_rejected += len(chunk.rejects)
+        if progress:
+            progress(data.rows_in)
 
 
 def _outcome_order(scheme: Scheme) -> list[str]:

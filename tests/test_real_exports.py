@@ -156,3 +156,21 @@ def test_total_rows_are_rejected_not_evaluated(rules, tmp_path, footer):
     assert results["id"].tolist() == ["a"]
     assert rejects[["row", "column", "value"]].values.tolist() == [["3", "名称", footer]]
     assert rejects["reason"].tolist() == ["合计行(合计/总计/小计/Total),不是客户"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_placeholders_for_no_value_read_as_empty_in_csv_and_xlsx_alike(rules, tmp_path, suffix):
+    table = pd.DataFrame({"id": ["c1", "c2", "c3", "c4", "c5"],
+                          "assets": ["N/A", "#N/A", "-", "n/a", "5"],
+                          "contribution_level": ["高", "NA", "无", "—", "空"],
+                          "purchase_intent": ["明确", "明确", "空", "na", "-"]})
+    source = tmp_path / f"in{suffix}"
+    if suffix == ".csv":
+        table.to_csv(source, index=False)
+    else:
+        table.to_excel(source, index=False)
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["evaluate", str(source), "-o", str(out), "--rules", str(rules), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "5 行输入:5 行已评估,0 行拒收" in result.output
+    assert pd.read_csv(out, dtype=str)["quadrant"].tolist() == ["top", "rest", "rest", "rest", "rest"]

@@ -148,7 +148,10 @@ def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
-        raw = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object, engine="openpyxl")
+        # keep_default_na off: cells reach typing as written, and N/A, NA, #N/A… are read as missing
+        # there (engine.io.coerce.PLACEHOLDERS) by the same rule as in a CSV.
+        raw = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object, engine="openpyxl",
+                            keep_default_na=False)
     except ValueError as exc:  # an unknown sheet name
         raise InputFileError(Say(f"{path}: {exc}", f"{path}:{exc}(请用 --sheet 指定工作表名)")) from None
     except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook

@@ -16,10 +16,12 @@ from engine.analysis.explain import explain_customer
 from engine.analysis.regions import analyse
 from engine.console import views
 from engine.console.options import (
+    KeceGroup,
     calibrated_features,
     check_choice,
     check_horizon,
     check_lang,
+    flag,
     load_feature_set,
     load_rules,
     parse_as_of,
@@ -38,24 +40,6 @@ from engine.io.screen import DUPLICATE_POLICIES
 from engine.messages import t
 from engine.rules.loader import display_path
 from engine.workspace import init_workspace
-
-
-class KeceGroup(typer.core.TyperGroup):
-    """The kece command group. --debug is a group option, but people add it where they add every other
-    option, after the command (`kece evaluate x.csv --debug`): it is taken from anywhere before `--`."""
-
-    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
-        end = args.index("--") if "--" in args else len(args)
-        if "--debug" in args[:end]:
-            args = ["--debug", *(arg for arg in args[:end] if arg != "--debug"), *args[end:]]
-        return super().parse_args(ctx, args)
-
-
-def flag(*names: str, help: str) -> typer.models.OptionInfo:
-    """A yes/no option. Typer 0.29 prints `<bool>` beside a flag in --help as if it took a value; an
-    empty metavar shows it as the bare flag it is (tests/test_cli.py checks every flag uses this)."""
-    return typer.Option(*names, help=help, metavar="")
-
 
 app = typer.Typer(
     name="kece",
@@ -82,6 +66,9 @@ DomainOption = Annotated[str | None, typer.Option(
     "--domain", help="Only schemes for this domain (bank, dealer, education, retail, b2b) and those without one.")]
 QuietOption = Annotated[bool, flag("--quiet", "-q", help="No progress bar.")]
 IdColumnOption = Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")]
+HeaderRowOption = Annotated[int | None, typer.Option(
+    "--header-row", help="Row of a CSV or Excel file holding the column names, when rows above it hold a title "
+    "(default 1); rejects keep the row numbers a spreadsheet shows.", show_default=False)]
 
 
 @app.callback()
@@ -151,6 +138,7 @@ def evaluate(
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file "
                                                  "(default: UTF-8, else GB18030).")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file (default: the first).")] = None,
+    header_row: HeaderRowOption = None,
     quiet: QuietOption = False,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
@@ -184,6 +172,7 @@ def evaluate(
         run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
                             id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet,
                             progress=progress, domain=domain, features=hook, escape_formulas=not raw_csv,
+                            header_row=header_row,
                             duplicates=check_choice("--duplicates", duplicates, DUPLICATE_POLICIES))
     views.show_run(run, lang)
     if views.show_rejected(run, lang, max_rejected):
@@ -202,6 +191,7 @@ def explain_command(
     id_column: IdColumnOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    header_row: HeaderRowOption = None,
     as_json: Annotated[bool, flag("--json", help="Print JSON for machines.")] = False,
     domain: DomainOption = None,
     actions: Annotated[bool, flag("--actions", help="How the policy (policy.yaml) chose the plan's actions, "
@@ -222,7 +212,8 @@ def explain_command(
         record = parse_customer_json(customer)
     else:
         record = customer_from_file(rulebook, input, customer_id, id_column=id_column,  # type: ignore[arg-type]
-                                    schemes=scheme, encoding=encoding, sheet=sheet, lang=lang)
+                                    schemes=scheme, encoding=encoding, sheet=sheet, lang=lang,
+                                    header_row=header_row)
     hook = calibrated_features(calibration, rules, lang)
     record = hook.apply_record(record) if hook else record
     if actions:
@@ -259,6 +250,7 @@ def plan_command(
     id_column: IdColumnOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    header_row: HeaderRowOption = None,
     quiet: QuietOption = False,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
@@ -291,13 +283,13 @@ def plan_command(
         with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
             run = write_plans(rulebook, input, out_dir, fmt=fmt, catalog=catalog, folder=folder,  # type: ignore
                               as_of=day, schemes=scheme, id_column=id_column, encoding=encoding, sheet=sheet,
-                              domain=domain, features=hook, progress=progress, rejects=rejects,
+                              domain=domain, features=hook, progress=progress, rejects=rejects, header_row=header_row,
                               horizon_days=None if no_tasks else check_horizon(horizon))
         views.show_plans_run(run, horizon, lang)
         return
     record = parse_customer_json(customer) if customer is not None else customer_from_file(
         rulebook, input, customer_id, id_column=id_column, schemes=scheme,  # type: ignore[arg-type]
-        encoding=encoding, sheet=sheet, lang=lang)
+        encoding=encoding, sheet=sheet, lang=lang, header_row=header_row)
     record = hook.apply_record(record) if hook else record
     plan = plan_for_customer(rulebook, record, day, catalog, scheme, id_column, domain)
     content = render_plan(plan, fmt, folder, catalog)  # type: ignore[arg-type]
@@ -326,6 +318,7 @@ def report(
     id_column: IdColumnOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    header_row: HeaderRowOption = None,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
     rejects: Annotated[Path | None, typer.Option(help="Also write the rejected rows to this file (.csv, .xlsx or "
@@ -346,7 +339,8 @@ def report(
     hook = calibrated_features(calibration, rules, lang)
     with progress_bar(input, quiet, lang) as progress:
         data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang,
-                       domain=domain, id_column=id_column, features=hook, rejects=rejects, progress=progress)
+                       domain=domain, id_column=id_column, features=hook, rejects=rejects, progress=progress,
+                       header_row=header_row)
     write_report(data, output, lang, owner_labels(lang))
     out.print(t(lang, "wrote_rows", rows_in=data.rows_in, rows_out=data.rows_out, rejected=data.rows_rejected))
     views.show_written(lang, output, *([data.rejects_path] if data.rejects_path else []))

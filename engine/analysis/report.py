@@ -71,7 +71,7 @@ def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | No
             cross: tuple[str, str] | None = None, encoding: str | None = None, sheet: str | None = None,
             lang: str = "zh", chunk_rows: int = CHUNK_ROWS, domain: str | None = None,
             id_column: str | None = None, features: FeatureHook | None = None, rejects: Path | None = None,
-            progress: Progress | None = None) -> ReportData:
+            progress: Progress | None = None, header_row: int | None = None) -> ReportData:
     """Evaluate the file chunk by chunk, keeping only counts (flat memory for any file size); the
     rejected rows are also written to `rejects` when it is given (.csv, .xlsx or .parquet)."""
     if rejects is not None:  # before the work, not after it
@@ -80,7 +80,7 @@ def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | No
         refuse_overwrite([input_path], [rejects])
     run = evaluate_chunks(rulebook, input_path, schemes=schemes, id_column=id_column, lang=lang, encoding=encoding,
                           sheet=sheet, chunk_rows=chunk_rows, domain=domain,
-                          enrich=features.apply if features else None)
+                          enrich=features.apply if features else None, header_row=header_row)
     by_id = {scheme.id: scheme for scheme in run.schemes}
     data = ReportData(input_path, rejects_path=rejects, skipped=run.skipped)
     if cross:

@@ -149,7 +149,8 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
                 folder: Path, as_of: dt.date, schemes: Sequence[str] | None = None, id_column: str | None = None,
                 encoding: str | None = None, sheet: str | None = None, domain: str | None = None,
                 features: FeatureHook | None = None, progress: Callable[[int], None] | None = None,
-                horizon_days: int | None = 90, rejects: Path | None = None) -> PlanRun:
+                horizon_days: int | None = 90, rejects: Path | None = None,
+                header_row: int | None = None) -> PlanRun:
     """One plan per valid customer row of a file, an index of them, the rejected rows, and (unless
     `horizon_days` is None) the plans' actions due within the horizon as tasks.csv and tasks.ics.
     The file is read and evaluated as `kece evaluate` does (`domain`, `features`: its --domain and
@@ -160,7 +161,7 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
     check_output_file(rejects_path)
     evaluation = evaluate_chunks(rulebook, input_path, schemes=schemes, id_column=id_column, lang=catalog.lang,
                                  encoding=encoding, sheet=sheet, chunk_rows=CHUNK_ROWS, domain=domain,
-                                 enrich=features.apply if features else None)
+                                 enrich=features.apply if features else None, header_row=header_row)
     usable = evaluation.schemes
     task_files = TaskFiles(out_dir, catalog.lang, as_of, horizon_days) if horizon_days is not None else None
     refuse_overwrite([input_path], [rejects_path, *((task_files.csv_path, task_files.ics_path) if task_files else ())])

@@ -16,10 +16,12 @@ from engine.analysis.explain import explain_customer
 from engine.analysis.regions import analyse
 from engine.console import views
 from engine.console.options import (
+    KeceGroup,
     calibrated_features,
     check_choice,
     check_horizon,
     check_lang,
+    flag,
     load_feature_set,
     load_rules,
     parse_as_of,
@@ -41,6 +43,7 @@ from engine.workspace import init_workspace
 
 app = typer.Typer(
     name="kece",
+    cls=KeceGroup,
     help="客策 kece: customer segmentation rules and playbooks. Try: kece check, kece evaluate FILE.",
     no_args_is_help=True,
     add_completion=False,
@@ -56,16 +59,22 @@ CalibrationOption = Annotated[Path | None, typer.Option(
     "and clv from recency_days, frequency, monetary_total.")]
 AsOfOption = Annotated[str | None, typer.Option(
     "--as-of", help="The day the figures are computed for, YYYY-MM-DD (default: the last transaction date).")]
-RawCsvOption = Annotated[bool, typer.Option(
+RawCsvOption = Annotated[bool, flag(
     "--raw-csv", help="Write CSV cells exactly as they are, for programs: by default a cell starting with = + - @ "
     "(a spreadsheet formula) is prefixed with ' so that Excel shows it as text.")]
 DomainOption = Annotated[str | None, typer.Option(
     "--domain", help="Only schemes for this domain (bank, dealer, education, retail, b2b) and those without one.")]
+QuietOption = Annotated[bool, flag("--quiet", "-q", help="No progress bar.")]
+IdColumnOption = Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")]
+HeaderRowOption = Annotated[int | None, typer.Option(
+    "--header-row", help="Row of a CSV or Excel file holding the column names, when rows above it hold a title "
+    "(default 1); rejects keep the row numbers a spreadsheet shows.", show_default=False)]
 
 
 @app.callback()
 def main_options(
-    debug_flag: Annotated[bool, typer.Option("--debug", help="Show a traceback for errors inside kece.")] = False,
+    debug_flag: Annotated[bool, flag("--debug", help="Show a traceback for errors inside kece (before or after "
+                                      "the command).")] = False,
 ) -> None:
     debug["on"] = debug_flag
 
@@ -133,7 +142,7 @@ def evaluate(
     scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Evaluate only this scheme (repeat).")]
     = None,
     backend: Annotated[str, typer.Option(help="vectorized (batch) or durable (durable_rules).")] = "",
-    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
+    id_column: IdColumnOption = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Results file: .csv, .xlsx or .parquet, by its "
                                                 "extension.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Rejects file (default: OUTPUT.rejects.csv, .xlsx or "
@@ -142,7 +151,8 @@ def evaluate(
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file "
                                                  "(default: UTF-8, else GB18030).")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file (default: the first).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    header_row: HeaderRowOption = None,
+    quiet: QuietOption = False,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
     raw_csv: RawCsvOption = False,
@@ -175,6 +185,7 @@ def evaluate(
         run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
                             id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet,
                             progress=progress, domain=domain, features=hook, escape_formulas=not raw_csv,
+                            header_row=header_row,
                             duplicates=check_choice("--duplicates", duplicates, DUPLICATE_POLICIES))
     views.show_run(run, lang)
     if views.show_rejected(run, lang, max_rejected):
@@ -190,15 +201,17 @@ def explain_command(
     rules: RulesOption = None,
     scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Explain only this scheme (repeat).")]
     = None,
-    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
+    id_column: IdColumnOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    header_row: HeaderRowOption = None,
+    as_json: Annotated[bool, flag("--json", help="Print JSON for machines.")] = False,
     domain: DomainOption = None,
-    actions: Annotated[bool, typer.Option("--actions", help="How the policy (policy.yaml) chose the plan's actions, "
+    actions: Annotated[bool, flag("--actions", help="How the policy (policy.yaml) chose the plan's actions, "
                                           "step by step, instead of the rules.")] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="With --actions: the date due dates count from "
                                               "(YYYY-MM-DD; default today).")] = None,
+    calibration: CalibrationOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Why a customer gets its segments: every rule and test with the customer's values, the hit
@@ -212,7 +225,10 @@ def explain_command(
         record = parse_customer_json(customer)
     else:
         record = customer_from_file(rulebook, input, customer_id, id_column=id_column,  # type: ignore[arg-type]
-                                    schemes=scheme, encoding=encoding, sheet=sheet, lang=lang)
+                                    schemes=scheme, encoding=encoding, sheet=sheet, lang=lang,
+                                    header_row=header_row)
+    hook = calibrated_features(calibration, rules, lang)
+    record = hook.apply_record(record) if hook else record
     if actions:
         from engine.plans.compose import explain_actions
         from engine.plans.playbook import default_playbooks_dir, load_catalog
@@ -230,7 +246,7 @@ def plan_command(
     input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).",
                                                  show_default=False)] = None,
     customer_id: Annotated[str | None, typer.Option("--id", help="The customer's id in the file.")] = None,
-    all_rows: Annotated[bool, typer.Option("--all", help="A plan for every customer of the file, plus an index.")]
+    all_rows: Annotated[bool, flag("--all", help="A plan for every customer of the file, plus an index.")]
     = False,
     customer: Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="The plan file; with --all, the folder "
@@ -244,15 +260,18 @@ def plan_command(
                                                    "present, else the bundled ones).")] = None,
     scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Use only this scheme (repeat).")]
     = None,
-    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
+    id_column: IdColumnOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    header_row: HeaderRowOption = None,
+    quiet: QuietOption = False,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
     horizon: Annotated[int, typer.Option(help="With --all: tasks.csv and tasks.ics hold the actions due within "
                                          "this many days.")] = 90,
-    no_tasks: Annotated[bool, typer.Option("--no-tasks", help="With --all: no tasks.csv and tasks.ics.")] = False,
+    no_tasks: Annotated[bool, flag("--no-tasks", help="With --all: no tasks.csv and tasks.ics.")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="With --all: the rejects file (.csv, .xlsx or .parquet; "
+                                                 "default: OUTPUT/INPUT.rejects.csv).")] = None,
     lang: LangOption = "zh",
 ) -> None:
     """Action plans for reps from the playbook templates: who the customer is to us and why, what to
@@ -277,13 +296,13 @@ def plan_command(
         with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
             run = write_plans(rulebook, input, out_dir, fmt=fmt, catalog=catalog, folder=folder,  # type: ignore
                               as_of=day, schemes=scheme, id_column=id_column, encoding=encoding, sheet=sheet,
-                              domain=domain, features=hook, progress=progress,
+                              domain=domain, features=hook, progress=progress, rejects=rejects, header_row=header_row,
                               horizon_days=None if no_tasks else check_horizon(horizon))
         views.show_plans_run(run, horizon, lang)
         return
     record = parse_customer_json(customer) if customer is not None else customer_from_file(
         rulebook, input, customer_id, id_column=id_column, schemes=scheme,  # type: ignore[arg-type]
-        encoding=encoding, sheet=sheet, lang=lang)
+        encoding=encoding, sheet=sheet, lang=lang, header_row=header_row)
     record = hook.apply_record(record) if hook else record
     plan = plan_for_customer(rulebook, record, day, catalog, scheme, id_column, domain)
     content = render_plan(plan, fmt, folder, catalog)  # type: ignore[arg-type]
@@ -309,9 +328,15 @@ def report(
     rules: RulesOption = None,
     scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Report only this scheme (repeat).")]
     = None,
+    id_column: IdColumnOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    header_row: HeaderRowOption = None,
     domain: DomainOption = None,
+    calibration: CalibrationOption = None,
+    rejects: Annotated[Path | None, typer.Option(help="Also write the rejected rows to this file (.csv, .xlsx or "
+                                                 ".parquet); the report counts them either way.")] = None,
+    quiet: QuietOption = False,
     lang: LangOption = "zh",
 ) -> None:
     """One self-contained HTML page: per scheme the distribution over rules (chart and numbers), a
@@ -324,11 +349,14 @@ def report(
     check_output_file(output)
     refuse_overwrite([input], [output])  # before the work; write_report checks again
     rulebook = load_rules(rules, lang)
-    data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang,
-                   domain=domain)
+    hook = calibrated_features(calibration, rules, lang)
+    with progress_bar(input, quiet, lang) as progress:
+        data = collect(rulebook, input, schemes=scheme, cross=pair, encoding=encoding, sheet=sheet, lang=lang,
+                       domain=domain, id_column=id_column, features=hook, rejects=rejects, progress=progress,
+                       header_row=header_row)
     write_report(data, output, lang, owner_labels(lang))
     out.print(t(lang, "wrote_rows", rows_in=data.rows_in, rows_out=data.rows_out, rejected=data.rows_rejected))
-    views.show_written(lang, output)
+    views.show_written(lang, output, *([data.rejects_path] if data.rejects_path else []))
 
 
 MovedOption = Annotated[Path | None, typer.Option(
@@ -470,7 +498,7 @@ def derive(
 def calibrate(
     input: Annotated[Path, typer.Argument(help="Transactions file, or a customer file with the base features.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Calibration file to write (YAML).")]
-    = Path("calibration.yaml"),
+    = Path("kece-out/calibration.yaml"),
     as_of: AsOfOption = None,
     rules: RulesOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or text file.")] = None,

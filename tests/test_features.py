@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -270,3 +271,31 @@ examples:
   - given: {r_score: 5, m_score: 5}
     expect: best
 """
+
+
+def test_explain_and_report_take_a_calibration_as_evaluate_does(tmp_path, rules_dir):
+    rules = rules_dir({"rfm_demo.yaml": RFM_DEMO})
+    tx = write(tmp_path, "tx.csv", TRANSACTIONS)
+    assert runner.invoke(app, ["calibrate", str(tx), "-o", str(tmp_path / "cal.yaml")]).exit_code == 0
+    customers = write(tmp_path, "customers.csv", "id,recency_days,frequency,monetary_total\nx,0,3,1150\ny,400,1,5\n")
+    calibration = ["--calibration", str(tmp_path / "cal.yaml"), "--lang", "en"]
+    explained = runner.invoke(app, ["explain", str(customers), "--id", "x", "--rules", str(rules), "--json",
+                                    *calibration])
+    assert explained.exit_code == 0, explained.output
+    assert json.loads(explained.stdout)[0]["outcome"][0]["id"] == "best"
+    one = runner.invoke(app, ["explain", "--customer", '{"recency_days": 400, "frequency": 1, "monetary_total": 5}',
+                              "--rules", str(rules), "--json", *calibration])
+    assert one.exit_code == 0 and json.loads(one.stdout)[0]["outcome"][0]["id"] == "other"
+    result = runner.invoke(app, ["report", str(customers), "--rules", str(rules), "-o", str(tmp_path / "r.html"),
+                                 *calibration])
+    assert result.exit_code == 0, result.output
+    assert "2 rows in: 2 evaluated, 0 rejected" in result.output
+    assert "best · Best" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_calibrate_writes_into_kece_out_by_default(tmp_path, monkeypatch):
+    tx = write(tmp_path, "tx.csv", TRANSACTIONS)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["calibrate", str(tx), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "kece-out" / "calibration.yaml").is_file() and not (tmp_path / "calibration.yaml").exists()

@@ -156,3 +156,69 @@ def test_total_rows_are_rejected_not_evaluated(rules, tmp_path, footer):
     assert results["id"].tolist() == ["a"]
     assert rejects[["row", "column", "value"]].values.tolist() == [["3", "名称", footer]]
     assert rejects["reason"].tolist() == ["合计行(合计/总计/小计/Total),不是客户"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_placeholders_for_no_value_read_as_empty_in_csv_and_xlsx_alike(rules, tmp_path, suffix):
+    table = pd.DataFrame({"id": ["c1", "c2", "c3", "c4", "c5"],
+                          "assets": ["N/A", "#N/A", "-", "n/a", "5"],
+                          "contribution_level": ["高", "NA", "无", "—", "空"],
+                          "purchase_intent": ["明确", "明确", "空", "na", "-"]})
+    source = tmp_path / f"in{suffix}"
+    if suffix == ".csv":
+        table.to_csv(source, index=False)
+    else:
+        table.to_excel(source, index=False)
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["evaluate", str(source), "-o", str(out), "--rules", str(rules), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "5 行输入:5 行已评估,0 行拒收" in result.output
+    assert pd.read_csv(out, dtype=str)["quadrant"].tolist() == ["top", "rest", "rest", "rest", "rest"]
+
+
+TITLED = [["客户明细表(导出 2024-06-30)", "", "", ""],
+          ["id", "资产规模", "贡献度", "购买意向"],
+          ["k1", "5", "高", "明确"],
+          ["k2", "abc", "低", "明确"]]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_title_row_above_the_header_is_named_and_header_row_reads_past_it(rules, tmp_path, suffix):
+    source = tmp_path / f"crm{suffix}"
+    table = pd.DataFrame(TITLED)
+    if suffix == ".csv":
+        table.to_csv(source, index=False, header=False)
+    else:
+        table.to_excel(source, index=False, header=False)
+    out = tmp_path / "out.csv"
+    command = ["evaluate", str(source), "-o", str(out), "--rules", str(rules), "-q", "--lang", "en"]
+    titled = runner.invoke(app, command)
+    assert titled.exit_code == 2 and not out.exists()
+    assert ("row 1 holds only '客户明细表(导出 2024-06-30)', which looks like a title, and the column names seem to "
+            "be in row 2: give --header-row 2") in titled.output
+    assert "lacks inputs" not in titled.output
+    read = runner.invoke(app, [*command, "--header-row", "2"])
+    assert read.exit_code == 0, read.output
+    assert "2 rows in: 1 evaluated, 1 rejected" in read.output
+    assert pd.read_csv(out, dtype=str)[["id", "quadrant"]].values.tolist() == [["k1", "top"]]
+    rejects = pd.read_csv(tmp_path / "out.rejects.csv", dtype=str)
+    assert rejects[["row", "id", "column"]].values.tolist() == [["4", "k2", "assets"]]  # row 4, as Excel shows it
+
+
+def test_a_header_below_a_title_with_several_cells_is_pointed_at(rules, tmp_path):
+    source = tmp_path / "crm.csv"
+    command = ["evaluate", str(source), "-o", str(tmp_path / "o.csv"), "--rules", str(rules), "-q"]
+    # a title and its date over unnamed columns, a blank row, then the header
+    source.write_text("客户明细表,导出时间 2024-06-30,,\n\nid,资产规模,贡献度,购买意向\nk1,5,高,明确\n",
+                      encoding="utf-8")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2
+    assert ("第 1 行只有“客户明细表, 导出时间 2024-06-30”,像是标题;列名似乎在第 3 行:"
+            "请加 --header-row 3") in result.output
+    ok = runner.invoke(app, [*command, "--header-row", "3"])
+    assert ok.exit_code == 0 and "1 行输入:1 行已评估,0 行拒收" in ok.output
+    # a full first row that is not the header: the row holding the rules' column names is named
+    source.write_text("报表,客户,日期,部门\nid,资产规模,贡献度,购买意向\nk1,5,高,明确\n", encoding="utf-8")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2
+    assert "第 2 行包含的规则列名比表头还多;如果它才是表头,请加 --header-row 2" in result.output

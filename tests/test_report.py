@@ -40,6 +40,39 @@ def test_report_has_every_part_and_the_numbers(tmp_path):
     assert "没有客户命中的规则: 无" in html
 
 
+def section(html: str, name: str) -> str:
+    start = html.index(f'id="{name}"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_out_of_scope_customers_are_a_caption_not_a_bar(tmp_path):
+    # Issue 14: a 不适用 bar of 154 beside A = 5 set the chart's scale; bars are shares of the 44
+    # customers bank_tier applies to, and the 154 others are said under the chart.
+    html, _ = report(tmp_path, "--scheme", "bank_tier")
+    part = section(html, "scheme-bank_tier")
+    chart = part[part.index("<svg"):part.index("</svg>")]
+    assert "不适用" not in chart and "11.4% (5)" in chart and "占适用客户的比例" in chart
+    assert "另有 154 位客户不在本方案的适用范围内(不适用),不计入图表和占比" in part
+
+
+def test_report_opens_with_a_summary_for_a_manager(tmp_path):
+    html, _ = report(tmp_path, "--lang", "en", "--scheme", "bank_tier", "--scheme", "dealer_class")
+    assert html.index('id="overview"') < html.index('id="scheme-bank_tier"')
+    part = section(html, "overview")
+    assert "200 rows in: 197 evaluated, 3 rejected" in part
+    # 13 of the 44 bank customers are grade C, the largest segment; 153 of 197 are not bank customers.
+    assert ('<tr><td><a href="#scheme-bank_tier">Bank customer grade</a></td><td>C · Grade C</td>'
+            '<td class="n">29.5%</td><td class="n">0</td><td class="n">0</td><td class="n">153</td></tr>') in part
+    assert '<a href="#scheme-dealer_class">Dealer class</a>' in part
+
+
+def test_rejects_are_grouped_by_column_too(tmp_path):
+    html, _ = report(tmp_path, "--lang", "en")
+    part = section(html, "rejects")
+    assert "Rejected rows by column" in part
+    assert "<tr><td>assets</td><td class=\"n\">1</td><td>not a number</td></tr>" in part
+
+
 def test_report_names_each_segments_owner(tmp_path):
     # 003: 每一细分类别由一位高级经理负责盈亏平衡 — the table says who owns each rule's customers, in the
     # reader's language; a rule without its own owner has the scheme's.

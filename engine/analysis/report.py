@@ -1,7 +1,8 @@
-"""`kece report`: one self-contained HTML page about a customer file's segmentation — per scheme
-the distribution over rules (an SVG bar chart and the numbers), a cross-tab of two schemes as a
-heatmap, unmatched customers, conflicts and customers a scheme does not apply to, rules no
-customer hit, and the rejects by reason.
+"""`kece report`: one self-contained HTML page about a customer file's segmentation — a one-screen
+summary for a manager (rows in, out and rejected; per scheme its largest segment, unmatched and
+conflicts), then per scheme the distribution over rules (an SVG bar chart and the numbers), a
+cross-tab of two schemes as a heatmap, unmatched customers, conflicts and customers a scheme does
+not apply to, rules no customer hit, and the rejects by reason and by column.
 
 Charts are drawn with matplotlib into inline SVG whose text stays text (svg.fonttype none), so the
 reader's browser renders Chinese labels with its own fonts and the page needs no network."""
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,13 +24,24 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
 from markupsafe import Markup  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from engine.backends.vectorized import OUT_OF_SCOPE, SchemeColumns  # noqa: E402
 from engine.errors import Say, UsageError  # noqa: E402
-from engine.evaluation.batch import CHUNK_ROWS, SchemeSummary, empty_summary, evaluate_chunks  # noqa: E402
+from engine.evaluation.batch import (  # noqa: E402
+    CHUNK_ROWS,
+    EvaluatedChunk,
+    FeatureHook,
+    Progress,
+    SchemeSummary,
+    count_rejected_columns,
+    empty_summary,
+    evaluate_chunks,
+)  # noqa: E402
 from engine.evaluation.evaluate import display_label  # noqa: E402
+from engine.io.coerce import empty_rejects  # noqa: E402
 from engine.io.outputs import check_output_file, refuse_overwrite  # noqa: E402
-from engine.io.tables import atomic_write  # noqa: E402
+from engine.io.tables import ChunkWriter, atomic_write, check_output_suffix  # noqa: E402
 from engine.messages import t  # noqa: E402
 from engine.rules.model import Rulebook, Scheme  # noqa: E402
 
@@ -42,6 +54,7 @@ NOT_APPLICABLE = "!out_of_scope"  # a cross-tab key of its own: out of scope is 
 @dataclass
 class ReportData:
     input: Path
+    rejects_path: Path | None = None  # where the rejected rows were written, if they were
     rows_in: int = 0
     rows_out: int = 0
     rows_rejected: int = 0
@@ -50,16 +63,26 @@ class ReportData:
     cross: tuple[Scheme, Scheme] | None = None
     crosstab: pd.DataFrame | None = None
     reasons: Counter = field(default_factory=Counter)
+    # column -> (rows rejected for it, the first reason given); "" for rows rejected as a whole
+    columns: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | None = None,
             cross: tuple[str, str] | None = None, encoding: str | None = None, sheet: str | None = None,
-            lang: str = "zh", chunk_rows: int = CHUNK_ROWS, domain: str | None = None) -> ReportData:
-    """Evaluate the file chunk by chunk, keeping only counts (flat memory for any file size)."""
-    run = evaluate_chunks(rulebook, input_path, schemes=schemes, lang=lang, encoding=encoding, sheet=sheet,
-                          chunk_rows=chunk_rows, domain=domain)
+            lang: str = "zh", chunk_rows: int = CHUNK_ROWS, domain: str | None = None,
+            id_column: str | None = None, features: FeatureHook | None = None, rejects: Path | None = None,
+            progress: Progress | None = None, header_row: int | None = None) -> ReportData:
+    """Evaluate the file chunk by chunk, keeping only counts (flat memory for any file size); the
+    rejected rows are also written to `rejects` when it is given (.csv, .xlsx or .parquet)."""
+    if rejects is not None:  # before the work, not after it
+        check_output_suffix(rejects)
+        check_output_file(rejects)
+        refuse_overwrite([input_path], [rejects])
+    run = evaluate_chunks(rulebook, input_path, schemes=schemes, id_column=id_column, lang=lang, encoding=encoding,
+                          sheet=sheet, chunk_rows=chunk_rows, domain=domain,
+                          enrich=features.apply if features else None, header_row=header_row)
     by_id = {scheme.id: scheme for scheme in run.schemes}
-    data = ReportData(input_path, skipped=run.skipped)
+    data = ReportData(input_path, rejects_path=rejects, skipped=run.skipped)
     if cross:
         missing = [c for c in cross if c not in by_id]
         if missing:
@@ -69,18 +92,17 @@ def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | No
         data.cross = (by_id[cross[0]], by_id[cross[1]])
     summaries = {scheme.id: empty_summary(scheme) for scheme in run.schemes}
     tables = []
-    for chunk in run.chunks:
-        for col in chunk.columns.values():
-            summaries[col.scheme.id].add(col)
-        if data.cross:
-            a, b = data.cross
-            tables.append(pd.crosstab(_cross_keys(chunk.columns[a.id], a.id), _cross_keys(chunk.columns[b.id], b.id)))
-        for reasons in chunk.rejects["reason"]:
-            data.reasons.update(str(reasons).split("; "))
-        data.rows_in += chunk.rows_in
-        data.rows_out += len(chunk.prepared)
-        data.rows_rejected += len(chunk.rejects)
+    writer = ChunkWriter(rejects) if rejects is not None else None
+    try:
+        _add_chunks(data, run.chunks, summaries, tables, writer, progress)
+        if writer is not None:
+            writer.close(empty_rejects())
+    except BaseException:
+        if writer is not None:
+            writer.abandon()
+        raise
     data.summaries = list(summaries.values())
+    data.columns = dict(sorted(data.columns.items(), key=lambda item: -item[1][0]))
     if data.cross:
         a, b = data.cross
         total = pd.concat(tables).groupby(level=0).sum() if tables else pd.DataFrame()
@@ -92,6 +114,26 @@ def collect(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[str] | No
         keep_columns = [k for k in table.columns if k not in extra or table[k].sum()]
         data.crosstab = table.loc[keep_rows, keep_columns]
     return data
+
+
+def _add_chunks(data: ReportData, chunks: Iterable[EvaluatedChunk], summaries: dict[str, SchemeSummary],
+                tables: list[pd.DataFrame], writer: ChunkWriter | None, progress: Progress | None) -> None:
+    for chunk in chunks:
+        for col in chunk.columns.values():
+            summaries[col.scheme.id].add(col)
+        if data.cross:
+            a, b = data.cross
+            tables.append(pd.crosstab(_cross_keys(chunk.columns[a.id], a.id), _cross_keys(chunk.columns[b.id], b.id)))
+        for reasons in chunk.rejects["reason"]:
+            data.reasons.update(str(reasons).split("; "))
+        count_rejected_columns(chunk.rejects, data.columns)
+        if writer is not None:
+            writer.write(chunk.rejects)
+        data.rows_in += chunk.rows_in
+        data.rows_out += len(chunk.prepared)
+        data.rows_rejected += len(chunk.rejects)
+        if progress:
+            progress(data.rows_in)
 
 
 def _outcome_order(scheme: Scheme) -> list[str]:
@@ -123,6 +165,9 @@ def _svg(figure) -> Markup:
 
 
 def bar_chart(summary: SchemeSummary, lang: str) -> Markup:
+    """Shares of the customers the scheme applies to. Customers out of its scope get no bar: a
+    bank scheme on a file of mostly dealers would otherwise be a long 不适用 bar beside a few short
+    ones; the page says how many they are under the chart."""
     scheme = summary.scheme
     names = [f"{key} · {scheme.outcome_label(key, lang)}" for key in summary.counts]
     values = list(summary.counts.values())
@@ -132,18 +177,32 @@ def bar_chart(summary: SchemeSummary, lang: str) -> Markup:
     if summary.conflicts:
         names.append(t(lang, "conflict"))
         values.append(summary.conflicts)
-    if summary.out_of_scope:
-        names.append(t(lang, "not_applicable"))
-        values.append(summary.out_of_scope)
+    shares = [value / summary.applied if summary.applied else 0.0 for value in values]
     figure, axes = plt.subplots(figsize=(7, 0.45 * len(names) + 0.8))
     positions = np.arange(len(names))[::-1]
-    axes.barh(positions, values, color="#3b6ea8")
+    axes.barh(positions, shares, color="#3b6ea8")
     axes.set_yticks(positions, names)
-    for y, value in zip(positions, values, strict=True):
-        axes.annotate(f"{value:,}", (value, y), xytext=(4, 0), textcoords="offset points", va="center")
-    axes.set_xlabel(t(lang, "customers"))
+    for y, value, share in zip(positions, values, shares, strict=True):
+        axes.annotate(f"{share:.1%} ({value:,})", (share, y), xytext=(4, 0), textcoords="offset points", va="center")
+    # a collect scheme's shares may add up to more than 1, and a share of 1 needs room for its label
+    axes.set_xlim(0, max(1.0, *shares) * 1.15)
+    axes.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    axes.set_xlabel(t(lang, "share_of_applied"))
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure)
+
+
+def overview(data: ReportData, lang: str) -> list[dict]:
+    """Per scheme what a manager reads first: its largest segment with the share of the customers it
+    applies to, and how many are unmatched or in conflict."""
+    rows = []
+    for summary in data.summaries:
+        scheme = summary.scheme
+        key, count = max(summary.counts.items(), key=lambda item: item[1], default=("", 0))
+        rows.append({"scheme": scheme, "summary": summary,
+                     "top": f"{key} · {scheme.outcome_label(key, lang)}" if count else "—",
+                     "share": count / summary.applied if summary.applied and count else None})
+    return rows
 
 
 def heatmap(data: ReportData, lang: str) -> Markup:
@@ -191,8 +250,10 @@ def render(data: ReportData, lang: str = "zh", owner_labels: Mapping[str, str] |
         a, b = data.cross
         cross = {"a": a, "b": b, "chart": heatmap(data, lang), "table": data.crosstab,
                  "label": lambda scheme, key: _outcome_name(scheme, key, lang)}
+    columns = [(column or t(lang, "rejected_row_level"), count, reason)
+               for column, (count, reason) in data.columns.items()]
     return template.render(data=data, schemes=schemes, cross=cross, lang=lang, t=lambda key, **v: t(lang, key, **v),
-                           reasons=data.reasons.most_common())
+                           reasons=data.reasons.most_common(), columns=columns, overview=overview(data, lang))
 
 
 def write_report(data: ReportData, path: Path, lang: str = "zh", owner_labels: Mapping[str, str] | None = None) -> None:

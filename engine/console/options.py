@@ -1,5 +1,5 @@
 """Turning what a user typed (option values, JSON, dates, folders) into what the engine takes, with
-a usage error in both languages when it does not fit."""
+a usage error in both languages when it does not fit; and the Typer pieces every command shares."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
+
+import typer
 
 from engine.bundled import default_rules_dir
 from engine.console.streams import err
@@ -17,6 +19,23 @@ from engine.features.featureset import FeatureSet, features_path, load_features
 from engine.messages import LANGS, t
 from engine.rules.loader import display_path, load_rulebook
 from engine.rules.model import Rulebook
+
+
+class KeceGroup(typer.core.TyperGroup):
+    """The kece command group. --debug is a group option, but people add it where they add every other
+    option, after the command (`kece evaluate x.csv --debug`): it is taken from anywhere before `--`."""
+
+    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+        end = args.index("--") if "--" in args else len(args)
+        if "--debug" in args[:end]:
+            args = ["--debug", *(arg for arg in args[:end] if arg != "--debug"), *args[end:]]
+        return super().parse_args(ctx, args)
+
+
+def flag(*names: str, help: str) -> typer.models.OptionInfo:
+    """A yes/no option. Typer 0.29 prints `<bool>` beside a flag in --help as if it took a value; an
+    empty metavar shows it as the bare flag it is (tests/test_options.py checks every flag uses this)."""
+    return typer.Option(*names, help=help, metavar="")
 
 
 def check_lang(lang: str) -> str:

@@ -26,7 +26,14 @@ from engine.evaluation.evaluate import (
 from engine.io.coerce import Prepared, empty_rejects, prepare
 from engine.io.outputs import check_output_file, refuse_overwrite
 from engine.io.screen import DUPLICATE_POLICIES, DuplicateLog, Duplicates, footer_rejects, footer_rows
-from engine.io.tables import ChunkWriter, apply_aliases, check_output_suffix, guess_id_column, iter_table
+from engine.io.tables import (
+    ChunkWriter,
+    apply_aliases,
+    check_output_suffix,
+    guess_id_column,
+    header_names,
+    iter_table,
+)
 from engine.rules.model import Rulebook, Scheme
 
 CHUNK_ROWS = 250_000
@@ -126,25 +133,31 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
                     encoding: str | None = None, sheet: str | None = None,
                     chunk_rows: int = CHUNK_ROWS, domain: str | None = None,
                     enrich: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-                    duplicates: Duplicates = "first") -> FileEvaluation:
+                    duplicates: Duplicates = "first", header_row: int | None = None) -> FileEvaluation:
     """Read, type and evaluate a customer file chunk by chunk; the header decides once which
     schemes apply (`domain`: only schemes for it, and those without one) and which column holds ids.
-    Total rows (合计) and, by `duplicates`, rows repeating an id are rejected before typing."""
+    Total rows (合计) and, by `duplicates`, rows repeating an id are rejected before typing.
+    `header_row`: the row holding the column names (CSV and Excel; default 1)."""
     if duplicates not in DUPLICATE_POLICIES:
         raise UsageError(Say(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'",
                              f"--duplicates 只能是 {'、'.join(DUPLICATE_POLICIES)},不能是“{duplicates}”"))
-    used_encoding, chunks = iter_table(input_path, encoding, sheet, lang, chunk_rows)
+    used_encoding, chunks = iter_table(input_path, encoding, sheet, lang, chunk_rows, header_row)
     aliased = alias_schemes(rulebook, schemes)
     first = next(chunks)
     # `enrich` adds derived columns (calibrated features) before the schemes are chosen.
     enrich = enrich or (lambda table: table)
     header = enrich(apply_aliases(first.table, aliased))
     id_name = guess_id_column(header, id_column)
-    usable, skipped = choose_schemes(rulebook, schemes, list(header.columns), domain=domain)
+    try:
+        usable, skipped = choose_schemes(rulebook, schemes, list(header.columns), domain=domain)
+    except UsageError:
+        if header_row is None:
+            _check_header_below(input_path, header, aliased)
+        raise
     missing = describe_missing(aliased, skipped, list(map(str, header.columns))) if skipped else {}
     log = DuplicateLog(duplicates) if id_name else None
     if log is not None and duplicates in ("last", "reject"):  # which row of an id to keep needs all of them
-        _, again = iter_table(input_path, encoding, sheet, lang, chunk_rows)
+        _, again = iter_table(input_path, encoding, sheet, lang, chunk_rows, header_row)
         log.plan(table.loc[~footer_rows(table, id_name), id_name]
                  for table in (apply_aliases(chunk.table, aliased) for chunk in again))
 
@@ -176,13 +189,27 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
     return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated(), domain_name, missing, log)
 
 
+def _check_header_below(path: Path, table: pd.DataFrame, schemes: Sequence[Scheme], rows: int = 5) -> None:
+    """When no scheme can use the header, a row just below it that holds more of the schemes' column
+    names is likely the real header (rows above it: an export's title, its date): say which."""
+    known = {header for declared, titles in header_names(schemes).values() for header in (*declared, *titles)}
+    found = sum(str(column) in known for column in table.columns)
+    for number, row in table.head(rows).iterrows():
+        names = sum(str(cell).strip() in known for cell in row)
+        if names >= 2 and names > found:
+            raise UsageError(Say(f"{path}: row {number} holds more of the rules' column names than the header does; "
+                                 f"if it is the header, give --header-row {number}",
+                                 f"{path}:第 {number} 行包含的规则列名比表头还多;如果它才是表头,"
+                                 f"请加 --header-row {number}"))
+
+
 def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = None, *,
                   schemes: Sequence[str] | None = None, backend: Backend = "vectorized",
                   id_column: str | None = None, rejects: Path | None = None, lang: str = "zh",
                   encoding: str | None = None, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS,
                   progress: Progress | None = None, domain: str | None = None,
                   features: FeatureHook | None = None, escape_formulas: bool = True,
-                  duplicates: Duplicates = "first") -> BatchRun:
+                  duplicates: Duplicates = "first", header_row: int | None = None) -> BatchRun:
     """Evaluate every row of a customer file (CSV, Excel, Parquet, JSON Lines); rows that cannot
     be read go to the rejects file, written like the output (.csv, .xlsx or .parquet).
     `escape_formulas=False` writes CSV cells exactly as they are, for programs rather than people."""
@@ -194,7 +221,7 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
     refuse_overwrite([input_path], [output, rejects])
     run = evaluate_chunks(rulebook, input_path, schemes=schemes, backend=backend, id_column=id_column, lang=lang,
                           encoding=encoding, sheet=sheet, chunk_rows=chunk_rows, domain=domain,
-                          enrich=features.apply if features else None, duplicates=duplicates)
+                          enrich=features.apply if features else None, duplicates=duplicates, header_row=header_row)
     summaries = {scheme.id: empty_summary(scheme) for scheme in run.schemes}
     id_name = run.id_name or "row"
     results, rejected = ChunkWriter(output, escape_formulas), ChunkWriter(rejects, escape_formulas)
@@ -212,7 +239,7 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
             rows_in += chunk.rows_in
             rows_out += len(out)
             rows_rejected += len(chunk.rejects)
-            _count_columns(chunk.rejects, by_column)
+            count_rejected_columns(chunk.rejects, by_column)
             count += 1
             if progress:
                 progress(rows_in)
@@ -229,7 +256,7 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
                     run.skipped, backend, run.encoding, count, run.missing, most, run.duplicates)
 
 
-def _count_columns(rejects: pd.DataFrame, counts: dict[str, tuple[int, str]]) -> None:
+def count_rejected_columns(rejects: pd.DataFrame, counts: dict[str, tuple[int, str]]) -> None:
     """Add a chunk's rejects to the rows rejected per column; a row rejected for two columns counts
     for each. Grouped by the distinct column lists, so this is quick however many rows were rejected."""
     firsts = rejects.drop_duplicates("column").set_index("column")["reason"]

@@ -204,9 +204,9 @@ def prepare_customer(rulebook: Rulebook, customer: Mapping[str, object], schemes
 
 def customer_from_file(rulebook: Rulebook, path: Path, customer_id: str, *, id_column: str | None = None,
                        schemes: Sequence[str] | None = None, encoding: str | None = None, sheet: str | None = None,
-                       lang: str = "zh") -> dict[str, str]:
+                       lang: str = "zh", header_row: int | None = None) -> dict[str, str]:
     """One customer's cells, found by id in a customer file (every column, '' for empty)."""
-    _, chunks = iter_table(path, encoding, sheet, lang)
+    _, chunks = iter_table(path, encoding, sheet, lang, header_row=header_row)
     found, id_name = [], None
     for chunk in chunks:  # chunk by chunk: a large file is never held whole
         table = apply_aliases(chunk.table, alias_schemes(rulebook, schemes))

@@ -34,6 +34,21 @@ from engine.rules.literals import (
 from engine.rules.model import Input, Scheme, Value
 
 REJECT_COLUMNS = ["row", "id", "column", "value", "reason"]
+# What exports write in a cell that has no value (Excel's #N/A, a dash, 无/空 typed by hand): read
+# as missing, whatever the file format, unless the input reads the word as one of its values (无 is
+# "no" for a boolean; an enum may have a value or label 无).
+PLACEHOLDERS = ("N/A", "NA", "#N/A", "-", "—", "无", "空")
+
+
+def _case_forms(word: str) -> set[str]:
+    forms = {""}
+    for char in word:
+        forms = {form + variant for form in forms for variant in {char.lower(), char.upper()}}
+    return forms
+
+
+# every case of each word, so that a column is checked by hash (isin) rather than folded cell by cell
+PLACEHOLDER_FORMS = frozenset(form for word in PLACEHOLDERS for form in _case_forms(word))
 FIRST_DAY = (dt.date.min - EPOCH).days
 LAST_DAY = (dt.date.max - EPOCH).days
 
@@ -51,6 +66,9 @@ def column_key(decl: Input) -> tuple:
 def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Series, pd.Series]:
     """(typed column, reason per row in `lang`, or '' where the value was read)."""
     text = text.astype("string").str.strip()
+    placeholder = text.isin(_placeholders(decl)).fillna(False).astype(bool)
+    if placeholder.any():
+        text = text.mask(placeholder, "")
     empty = text.isna() | (text == "")
     kind = decl.type
     if kind in ("number", "integer"):
@@ -117,6 +135,15 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
                                 else Say(f"above the maximum {shown}", f"大于最大值 {shown}")).get(lang)
             typed = typed.mask(outside)
     return typed, reasons
+
+
+def _placeholders(decl: Input) -> frozenset[str]:
+    if decl.type == "boolean":
+        return frozenset(form for form in PLACEHOLDER_FORMS if form.lower() not in TRUE_WORDS | FALSE_WORDS)
+    if decl.type == "enum":
+        readings = enum_readings(decl)
+        return frozenset(form for form in PLACEHOLDER_FORMS if fold(form) not in readings)
+    return PLACEHOLDER_FORMS
 
 
 def fold(text: str) -> str:

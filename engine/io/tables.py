@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import itertools
 import json
 import math
 import os
@@ -35,6 +36,8 @@ WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 # (a superset of GBK and GB2312), which UTF-8 rejects.
 ENCODINGS = ("utf-8-sig", "gb18030")
 BLOCK = 1 << 24
+# How many rows from the top are looked at for a title above the header (a CRM export's report name).
+HEADER_LOOKAHEAD = 6
 
 
 @dataclass
@@ -48,11 +51,13 @@ class InputTable:
 
 
 def iter_table(path: Path, encoding: str | None = None, sheet: str | None = None, lang: str = "zh",
-               chunk_rows: int = 250_000) -> tuple[str | None, Iterator[InputTable]]:
+               chunk_rows: int = 250_000, header_row: int | None = None) -> tuple[str | None, Iterator[InputTable]]:
     """(encoding, chunks): a CSV, Excel, Parquet or JSON Lines file in pieces of at most `chunk_rows`
     rows, so a file larger than memory is read in flat memory (CSV and Parquet stream; Excel and JSON
     Lines come whole). Each chunk's index holds spreadsheet row numbers; blank rows are not customers
-    and are dropped, but keep their numbers, so later rows are reported where a spreadsheet shows them."""
+    and are dropped, but keep their numbers, so later rows are reported where a spreadsheet shows them.
+    `header_row` (CSV and Excel) is the row holding the column names, rows above it are skipped;
+    without it the header is row 1, and a row 1 that looks like a title is an error saying so."""
     if not path.is_file():
         raise InputFileError(Say(f"no such file: {path}", f"找不到文件:{path}"))
     suffix = path.suffix.lower()
@@ -60,18 +65,43 @@ def iter_table(path: Path, encoding: str | None = None, sheet: str | None = None
         known = ", ".join(READ_SUFFIXES)
         raise InputFileError(Say(f"{path}: cannot read '{suffix}' files; kece reads {known}",
                                  f"{path}:无法读取 {suffix} 文件;kece 可读取 {known}"))
+    if header_row is not None and header_row < 1:
+        raise InputFileError(Say(f"--header-row is a row number from 1, not {header_row}",
+                                 f"--header-row 是从 1 开始的行号,不能是 {header_row}"))
+    if header_row not in (None, 1) and suffix not in (".csv", ".txt", ".xlsx", ".xlsm"):
+        raise InputFileError(Say(f"{path}: --header-row applies to CSV and Excel files only",
+                                 f"{path}:--header-row 只适用于 CSV 和 Excel 文件"))
     if suffix in (".csv", ".txt"):
         used = detect_encoding(path, encoding)
-        return used, _csv_chunks(path, used, chunk_rows)
+        if header_row is None:
+            with path.open(encoding=used, newline="") as handle:
+                _check_title_row(path, list(itertools.islice(csv.reader(handle), HEADER_LOOKAHEAD)))
+        return used, _csv_chunks(path, used, chunk_rows, header_row or 1)
     if suffix == ".parquet":
         return None, _parquet_chunks(path, chunk_rows)
     if suffix in (".jsonl", ".ndjson"):
         whole = _read_jsonl(path, encoding, lang)
     else:
-        whole = InputTable(_read_excel(path, sheet))
-        whole.table.index = pd.RangeIndex(FIRST_ROW, FIRST_ROW + len(whole.table))
+        whole = InputTable(_read_excel(path, sheet, header_row))
     whole.table = _without_blank_rows(whole.table)
     return whole.encoding, iter([whole])
+
+
+def _check_title_row(path: Path, rows: Sequence[Sequence[object]]) -> None:
+    """A CRM export with its report title in row 1 and the column names below: without this, every
+    scheme would be skipped for lacking every column, in one long error naming all of them."""
+    cells = [[text for text in (cell_text(c).strip() for c in row) if text] for row in rows]
+    # one cell, or several beside two or more unnamed columns (which could not be told apart)
+    if not cells or not cells[0] or (len(cells[0]) > 1 and len(rows[0]) - len(cells[0]) < 2):
+        return
+    below = next((number for number, row in enumerate(cells[1:], start=2) if len(row) > max(1, len(cells[0]))),
+                 None)
+    if below is not None:
+        title = ", ".join(cells[0])[:60]
+        raise InputFileError(Say(f"{path}: row 1 holds only '{title}', which looks like a title, and the column "
+                                 f"names seem to be in row {below}: give --header-row {below}",
+                                 f"{path}:第 1 行只有“{title}”,像是标题;列名似乎在第 {below} 行:"
+                                 f"请加 --header-row {below}"))
 
 
 def _check_header(path: Path, header: list[str]) -> None:
@@ -103,20 +133,20 @@ def detect_encoding(path: Path, encoding: str | None) -> str:
                              f"{path}:无法按 {tried} 读取(第 {failure} 字节);请用 --encoding 指定编码"))
 
 
-def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[InputTable]:
+def _csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int = 1) -> Iterator[InputTable]:
     with path.open(encoding=encoding, newline="") as handle:
-        header = next(csv.reader(handle), [])
+        header = next(itertools.islice(csv.reader(handle), header_row - 1, None), [])
     _check_header(path, header)
     with path.open(encoding=encoding, newline="") as handle:
         try:
             reader = pd.read_csv(handle, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                                 chunksize=chunk_rows)
-            start = FIRST_ROW
+                                 chunksize=chunk_rows, skiprows=header_row - 1)
+            start = header_row + 1
             for chunk in reader:
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
                 yield InputTable(_without_blank_rows(chunk), encoding)
-            if start == FIRST_ROW:  # a header and no rows: still one (empty) chunk to decide on
+            if start == header_row + 1:  # a header and no rows: still one (empty) chunk to decide on
                 yield InputTable(pd.DataFrame(columns=header, dtype=str), encoding)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputFileError(Say(f"{path}: cannot read it as CSV: {exc}",
@@ -146,9 +176,12 @@ def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[~(table == "").all(axis=1)]
 
 
-def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+def _read_excel(path: Path, sheet: str | None, header_row: int | None = None) -> pd.DataFrame:
     try:
-        raw = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object, engine="openpyxl")
+        # keep_default_na off: cells reach typing as written, and N/A, NA, #N/A… are read as missing
+        # there (engine.io.coerce.PLACEHOLDERS) by the same rule as in a CSV.
+        raw = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object, engine="openpyxl",
+                            keep_default_na=False)
     except ValueError as exc:  # an unknown sheet name
         raise InputFileError(Say(f"{path}: {exc}", f"{path}:{exc}(请用 --sheet 指定工作表名)")) from None
     except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
@@ -156,11 +189,15 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
                                  f"{path}:无法按 Excel 工作簿读取:{exc}")) from None
     if raw.empty:
         return pd.DataFrame()
-    header = [cell_text(h) for h in raw.iloc[0]]
+    if header_row is None:
+        _check_title_row(path, raw.iloc[:HEADER_LOOKAHEAD].values.tolist())
+    top = (header_row or 1) - 1  # raw row 0 is the sheet's row 1
+    header = [cell_text(h) for h in raw.iloc[top]] if top < len(raw) else []
     _check_header(path, header)
-    body = raw.iloc[1:].map(cell_text)
+    body = raw.iloc[top + 1:].map(cell_text)
     body.columns = header
-    return body.reset_index(drop=True)
+    body.index = pd.RangeIndex(top + FIRST_ROW, top + FIRST_ROW + len(body))
+    return body
 
 
 def _read_jsonl(path: Path, encoding: str | None, lang: str) -> InputTable:

@@ -18,8 +18,8 @@ import pandas as pd
 
 from engine.evaluation.batch import FeatureHook, evaluate_chunks
 from engine.io.coerce import empty_rejects
-from engine.io.outputs import neutralise_formulas, refuse_overwrite
-from engine.io.tables import atomic_write
+from engine.io.outputs import check_output_file, refuse_overwrite
+from engine.io.tables import ChunkWriter, check_output_suffix
 from engine.io.temporary import remove_stale_temporaries, temporary_name
 from engine.plans.compose import NAME_COLUMNS, build_plan
 from engine.plans.model import Plan
@@ -149,16 +149,20 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
                 folder: Path, as_of: dt.date, schemes: Sequence[str] | None = None, id_column: str | None = None,
                 encoding: str | None = None, sheet: str | None = None, domain: str | None = None,
                 features: FeatureHook | None = None, progress: Callable[[int], None] | None = None,
-                horizon_days: int | None = 90) -> PlanRun:
+                horizon_days: int | None = 90, rejects: Path | None = None,
+                header_row: int | None = None) -> PlanRun:
     """One plan per valid customer row of a file, an index of them, the rejected rows, and (unless
     `horizon_days` is None) the plans' actions due within the horizon as tasks.csv and tasks.ics.
     The file is read and evaluated as `kece evaluate` does (`domain`, `features`: its --domain and
-    --calibration)."""
+    --calibration); `rejects` (.csv, .xlsx or .parquet) is where the rejected rows go, by default
+    INPUT.rejects.csv in `out_dir`."""
+    rejects_path = rejects or out_dir / f"{input_path.stem}.rejects.csv"
+    check_output_suffix(rejects_path)
+    check_output_file(rejects_path)
     evaluation = evaluate_chunks(rulebook, input_path, schemes=schemes, id_column=id_column, lang=catalog.lang,
                                  encoding=encoding, sheet=sheet, chunk_rows=CHUNK_ROWS, domain=domain,
-                                 enrich=features.apply if features else None)
+                                 enrich=features.apply if features else None, header_row=header_row)
     usable = evaluation.schemes
-    rejects_path = out_dir / f"{input_path.stem}.rejects.csv"
     task_files = TaskFiles(out_dir, catalog.lang, as_of, horizon_days) if horizon_days is not None else None
     refuse_overwrite([input_path], [rejects_path, *((task_files.csv_path, task_files.ics_path) if task_files else ())])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -202,8 +206,10 @@ def write_plans(rulebook: Rulebook, input_path: Path, out_dir: Path, *, fmt: For
     write_file(index, render(folder, f"index.{index_fmt}.j2", index_fmt, catalog.lang, per_item=INDEX_ENTRY_CHARS,
                              msg=catalog.namespace, entries=entries, as_of=as_of))
     rejected = pd.concat(rejects, ignore_index=True).sort_values("row", kind="stable") if rejects else empty_rejects()
-    atomic_write(rejects_path, lambda tmp: neutralise_formulas(rejected).to_csv(tmp, index=False,
-                                                                                encoding="utf-8-sig"))
+    writer = ChunkWriter(rejects_path)
+    if len(rejected):
+        writer.write(rejected)
+    writer.close(empty_rejects())
     return PlanRun(len(entries), rows_in, len(rejected), index, rejects_path, evaluation.skipped, evaluation.encoding,
                    (task_files.csv_path, task_files.ics_path) if task_files else (),
                    task_files.written if task_files else 0)

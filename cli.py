@@ -28,6 +28,26 @@ from engine.console.options import (
     parse_cross,
     parse_customer_json,
 )
+from engine.console.params import (
+    AsOfOption,
+    CalibrationOption,
+    CustomerIdOption,
+    CustomerJsonOption,
+    DomainOption,
+    EncodingOption,
+    FailOnChangeOption,
+    HeaderRowOption,
+    IdColumnOption,
+    JsonOption,
+    LangOption,
+    MovedOption,
+    PageOption,
+    QuietOption,
+    RawCsvOption,
+    RulesOption,
+    SchemeOption,
+    SheetOption,
+)
 from engine.console.progress import progress_bar
 from engine.console.streams import debug, err, handles_errors, out
 from engine.errors import Say, UsageError
@@ -49,26 +69,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals would show customer data
 )
-
-RulesOption = Annotated[Path | None, typer.Option(
-    "--rules", help="Folder of rule files (default: ./rules if present, else the bundled packs).")]
-LangOption = Annotated[str, typer.Option(
-    "--lang", envvar="KECE_LANG", help="Language of labels and messages: zh or en.")]
-CalibrationOption = Annotated[Path | None, typer.Option(
-    "--calibration", help="Calibration file from kece calibrate: computes r_score, f_score, m_score, pyramid_tier "
-    "and clv from recency_days, frequency, monetary_total.")]
-AsOfOption = Annotated[str | None, typer.Option(
-    "--as-of", help="The day the figures are computed for, YYYY-MM-DD (default: the last transaction date).")]
-RawCsvOption = Annotated[bool, flag(
-    "--raw-csv", help="Write CSV cells exactly as they are, for programs: by default a cell starting with = + - @ "
-    "(a spreadsheet formula) is prefixed with ' so that Excel shows it as text.")]
-DomainOption = Annotated[str | None, typer.Option(
-    "--domain", help="Only schemes for this domain (bank, dealer, education, retail, b2b) and those without one.")]
-QuietOption = Annotated[bool, flag("--quiet", "-q", help="No progress bar.")]
-IdColumnOption = Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")]
-HeaderRowOption = Annotated[int | None, typer.Option(
-    "--header-row", help="Row of a CSV or Excel file holding the column names, when rows above it hold a title "
-    "(default 1); rejects keep the row numbers a spreadsheet shows.", show_default=False)]
 
 
 @app.callback()
@@ -139,18 +139,16 @@ def evaluate(
     input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).",
                                                  show_default=False)] = None,
     rules: RulesOption = None,
-    scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Evaluate only this scheme (repeat).")]
-    = None,
+    scheme: SchemeOption = None,
     backend: Annotated[str, typer.Option(help="vectorized (batch) or durable (durable_rules).")] = "",
     id_column: IdColumnOption = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Results file: .csv, .xlsx or .parquet, by its "
                                                 "extension.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Rejects file (default: OUTPUT.rejects.csv, .xlsx or "
                                                  ".parquet, as the output).")] = None,
-    customer: Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")] = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file "
-                                                 "(default: UTF-8, else GB18030).")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file (default: the first).")] = None,
+    customer: CustomerJsonOption = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
     header_row: HeaderRowOption = None,
     quiet: QuietOption = False,
     domain: DomainOption = None,
@@ -196,14 +194,13 @@ def evaluate(
 @handles_errors
 def explain_command(
     input: Annotated[Path | None, typer.Argument(help="Customer file to find --id in.", show_default=False)] = None,
-    customer_id: Annotated[str | None, typer.Option("--id", help="The customer's id in the file.")] = None,
-    customer: Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")] = None,
+    customer_id: CustomerIdOption = None,
+    customer: CustomerJsonOption = None,
     rules: RulesOption = None,
-    scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Explain only this scheme (repeat).")]
-    = None,
+    scheme: SchemeOption = None,
     id_column: IdColumnOption = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
     header_row: HeaderRowOption = None,
     as_json: Annotated[bool, flag("--json", help="Print JSON for machines.")] = False,
     domain: DomainOption = None,
@@ -245,10 +242,10 @@ def explain_command(
 def plan_command(
     input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).",
                                                  show_default=False)] = None,
-    customer_id: Annotated[str | None, typer.Option("--id", help="The customer's id in the file.")] = None,
+    customer_id: CustomerIdOption = None,
     all_rows: Annotated[bool, flag("--all", help="A plan for every customer of the file, plus an index.")]
     = False,
-    customer: Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")] = None,
+    customer: CustomerJsonOption = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="The plan file; with --all, the folder "
                                                 "(default kece-out/plans). Without it a Markdown plan prints.")]
     = None,
@@ -258,11 +255,10 @@ def plan_command(
     rules: RulesOption = None,
     playbooks: Annotated[Path | None, typer.Option(help="Folder of playbook templates (default: ./playbooks if "
                                                    "present, else the bundled ones).")] = None,
-    scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Use only this scheme (repeat).")]
-    = None,
+    scheme: SchemeOption = None,
     id_column: IdColumnOption = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
     header_row: HeaderRowOption = None,
     quiet: QuietOption = False,
     domain: DomainOption = None,
@@ -326,11 +322,10 @@ def report(
         "kece-out/report.html"),
     cross: Annotated[str | None, typer.Option(help="Two schemes to cross-tabulate: --cross a,b")] = None,
     rules: RulesOption = None,
-    scheme: Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Report only this scheme (repeat).")]
-    = None,
+    scheme: SchemeOption = None,
     id_column: IdColumnOption = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
     header_row: HeaderRowOption = None,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
@@ -359,16 +354,6 @@ def report(
     views.show_written(lang, output, *([data.rejects_path] if data.rejects_path else []))
 
 
-MovedOption = Annotated[Path | None, typer.Option(
-    "--moved", help="Write every customer who moved (id, scheme, old, new) here (.csv, .xlsx, .parquet; default with "
-    "-o: beside it, as NAME.moved.csv).")]
-PageOption = Annotated[Path | None, typer.Option("--output", "-o", help="Also write a self-contained HTML page.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines: "
-                                          '{"schemes": {scheme: {"matrix": {old: {new: count}}, "moved": n}}}.')]
-FailOnChangeOption = Annotated[bool, typer.Option("--fail-on-change", help="Exit 1 when any customer moved "
-                                                  "(a review gate in CI).")]
-
-
 @app.command()
 @handles_errors
 def impact(
@@ -380,9 +365,9 @@ def impact(
     moved: MovedOption = None,
     as_json: JsonOption = False,
     fail_on_change: FailOnChangeOption = False,
-    id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids.")] = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or JSON Lines file.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    id_column: IdColumnOption = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
     domain: DomainOption = None,
     calibration: CalibrationOption = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The date the moved customers' plans count from "
@@ -479,7 +464,7 @@ def derive(
     rules: RulesOption = None,
     rejects: Annotated[Path | None, typer.Option(help="Rejects file (default: OUTPUT.rejects.csv).")] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or text file.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    sheet: SheetOption = None,
     raw_csv: RawCsvOption = False,
     lang: LangOption = "zh",
 ) -> None:
@@ -502,7 +487,7 @@ def calibrate(
     as_of: AsOfOption = None,
     rules: RulesOption = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or text file.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Worksheet of an Excel file.")] = None,
+    sheet: SheetOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Fit and store the cut-points of the population-relative features (RFM quintiles, value-pyramid

@@ -378,8 +378,6 @@ def impact(
     to which (a migration matrix), the rule edits behind it, and how the moved customers' arbitrated
     actions change. Exit 0 (1 with --fail-on-change when anyone moved)."""
     from engine.analysis.impact import measure_impact
-    from engine.analysis.impact_report import write_impact_page
-    from engine.analysis.migration import write_moved
     from engine.analysis.revisions import load_base
     from engine.bundled import default_rules_dir
     from engine.plans.impact import ActionShift
@@ -397,15 +395,8 @@ def impact(
     shift = ActionShift(old, new, load_catalog(default_playbooks_dir(), lang), day)
     result = measure_impact(old, new, input, base=named, lang=lang, id_column=id_column, encoding=encoding,
                             sheet=sheet, domain=domain, enrich=hook.apply if hook else None, hook=shift)
-    if output is not None:
-        write_impact_page(result, t(lang, "impact_title", input=input.name), output, [input], lang)
-    if moved is not None:
-        write_moved(result.changed, moved)
-    if as_json:
-        sys.stdout.write(views.migrations_json(result) + "\n")
-    else:
-        views.show_impact(result, lang, moved)
-        views.show_written(lang, *(p for p in (output, moved) if p is not None))
+    views.publish_migrations(result, t(lang, "impact_title", input=input.name), [input], output, moved, as_json,
+                             views.show_impact, lang)
     if fail_on_change and result.moved:
         raise typer.Exit(1)
 
@@ -428,8 +419,6 @@ def compare(
     """Two outputs of kece evaluate (last month's and this month's) matched by customer id: per scheme
     a migration matrix and who moved, and the customers who appeared or left."""
     from engine.analysis.compare import compare_results
-    from engine.analysis.impact_report import write_impact_page
-    from engine.analysis.migration import write_moved
 
     check_lang(lang)
     moved = moved or (output.with_name(f"{output.stem}.moved.csv") if output and output.suffix == ".html"
@@ -440,15 +429,8 @@ def compare(
         check_output_file(path)
     refuse_overwrite([old, new], [output, moved])
     result = compare_results(old, new, id_column=id_column, encoding=encoding, sheet=sheet, lang=lang)
-    if output is not None:
-        write_impact_page(result, t(lang, "compare_title", old=old.name, new=new.name), output, [old, new], lang)
-    if moved is not None:
-        write_moved(result.changed, moved)
-    if as_json:
-        sys.stdout.write(views.migrations_json(result) + "\n")
-    else:
-        views.show_comparison(result, lang, moved)
-        views.show_written(lang, *(p for p in (output, moved) if p is not None))
+    views.publish_migrations(result, t(lang, "compare_title", old=old.name, new=new.name), [old, new], output, moved,
+                             as_json, views.show_comparison, lang)
     if fail_on_change and result.moved:
         raise typer.Exit(1)
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
 
 from engine.analysis.coherence import Coherence
+from engine.analysis.compare import Comparison
 from engine.analysis.examples import ExampleFailure
 from engine.analysis.explain import CustomerExplanation, render_text, to_json
+from engine.analysis.impact import Impact
 from engine.analysis.regions import Analysis, Finding, finding_message, region_text
 from engine.analysis.rule_diff import SchemeDiff
 from engine.console.streams import err, out
@@ -314,7 +317,7 @@ def show_action_trace(trace: ActionTrace, catalog: Catalog, lang: str, as_json: 
 SHOWN_MOVED = 10  # moved customers printed per scheme; the moved-customers file holds them all
 
 
-def migrations_json(result) -> str:
+def migrations_json(result: Impact | Comparison) -> str:
     """`{"schemes": {scheme: {"matrix": {old: {new: count}}, "moved": n}}}`, the schemes that changed;
     `kece compare` adds the counts of customers who appeared and left."""
     found: dict[str, object] = {"schemes": {m.scheme_id: m.as_json() for m in result.changed}}
@@ -363,7 +366,7 @@ def show_migrations(result, lang: str, moved_file: Path | None, actions: bool = 
                       else t(lang, "moved_more_nofile", more=more), markup=False)
 
 
-def show_impact(impact, lang: str, moved_file: Path | None) -> None:
+def show_impact(impact: Impact, lang: str, moved_file: Path | None) -> None:
     show_skipped(impact.skipped, lang)
     show_migrations(impact, lang, moved_file, actions=True)
     if not impact.changed:
@@ -372,7 +375,7 @@ def show_impact(impact, lang: str, moved_file: Path | None) -> None:
                 base=impact.base), markup=False)
 
 
-def show_comparison(comparison, lang: str, moved_file: Path | None) -> None:
+def show_comparison(comparison: Comparison, lang: str, moved_file: Path | None) -> None:
     show_migrations(comparison, lang, moved_file)
     if comparison.repeated:
         err.print(t(lang, "repeated_ids", count=comparison.repeated), markup=False)
@@ -399,3 +402,21 @@ def show_rule_diff(diffs: Sequence[SchemeDiff], base: str, lang: str) -> None:
             out.print(t(lang, f"check_base_{diff.status}", base=base, scheme=diff.scheme_id), markup=False)
     if same:
         out.print(t(lang, "check_base_unchanged", base=base, count=same), markup=False)
+
+
+def publish_migrations(result: Impact | Comparison, title: str, sources: list[Path], page: Path | None,
+                       moved: Path | None, as_json: bool, show: Callable[[Any, str, Path | None], None],
+                       lang: str) -> None:
+    """kece impact and compare: the page (-o), the list of who moved (--moved), and JSON or the terminal view."""
+    from engine.analysis.impact_report import write_impact_page
+    from engine.analysis.migration import write_moved
+
+    if page is not None:
+        write_impact_page(result, title, page, sources, lang)
+    if moved is not None:
+        write_moved(result.changed, moved)
+    if as_json:
+        sys.stdout.write(migrations_json(result) + "\n")
+        return
+    show(result, lang, moved)
+    show_written(lang, *(p for p in (page, moved) if p is not None))

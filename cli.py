@@ -412,8 +412,8 @@ def compare(
     fail_on_change: FailOnChangeOption = False,
     id_column: Annotated[str | None, typer.Option("--id-column", help="Column with customer ids (default: a usual "
                                                   "id column, else the first).")] = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding of CSV files.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="Worksheet of Excel files.")] = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Two outputs of kece evaluate (last month's and this month's) matched by customer id: per scheme

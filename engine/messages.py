@@ -150,6 +150,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "customer_id": "客户编号",
         "impact_none": "没有客户变动,规则也没有影响结果的修改。",
         "impact_summary": "共 {moved:,} 人次变动,涉及 {schemes} 个方案;比较了 {rows:,} 位客户(基准:{base})",
+        "impact_not_compared": "{rows_in:,} 行中有 {rows:,} 行未比较:新旧规则至少有一方拒收了它们;"
+                               "用 kece evaluate 查看拒收文件中的行号和原因",
         "compare_summary": "共 {moved:,} 人次变动,涉及 {schemes} 个方案;{common:,} 位客户两次都有,"
                            "新出现 {appeared:,} 位,离开 {left:,} 位",
         "schemes_added": "新增方案(不比较):{schemes}",
@@ -311,6 +313,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "customer_id": "Customer id",
         "impact_none": "No customer moved and no rule edit changes a result.",
         "impact_summary": "{moved:,} moves in {schemes} schemes; {rows:,} customers compared (base: {base})",
+        "impact_not_compared": "{rows:,} of {rows_in:,} rows were not compared: the old or the new rules reject "
+                               "them; kece evaluate's rejects file gives their row numbers and reasons",
         "compare_summary": "{moved:,} moves in {schemes} schemes; {common:,} customers in both files, "
                            "{appeared:,} appeared, {left:,} left",
         "schemes_added": "Schemes added (not compared): {schemes}",

@@ -54,3 +54,9 @@ examples:
   - given: {assets: 4999999.99, credit_score: 800, statements: partial}
     expect: B
 """.lstrip()
+
+
+@pytest.fixture
+def bank_rules(rules_dir) -> Path:
+    """A folder with the small bank_tier pack above (BANK)."""
+    return rules_dir({"bank_tier.yaml": BANK})

@@ -26,11 +26,6 @@ c7,,,
 
 
 @pytest.fixture
-def bank_rules(rules_dir) -> Path:
-    return rules_dir({"bank_tier.yaml": BANK})
-
-
-@pytest.fixture
 def customers(tmp_path: Path) -> Path:
     path = tmp_path / "customers.csv"
     path.write_text(CUSTOMERS, encoding="utf-8")

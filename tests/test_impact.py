@@ -186,3 +186,11 @@ def test_check_base_counts_the_cells_whose_result_a_change_moves(tmp_path: Path)
     assert result.exit_code == 1  # the pack's own boundary examples now disagree, as they should
     assert f"scheme bank_tier: {diffs['bank_tier'].changed:,} of {diffs['bank_tier'].cells:,} cells" in result.output
     assert "the other 21 schemes give the same results" in result.output
+
+
+def test_impact_says_how_many_rows_it_could_not_compare():
+    # The sample file has rows the rules reject: they are counted aloud, not dropped from view.
+    result = CliRunner().invoke(app, ["impact", str(REPO / "data" / "samples" / "customers.csv"), "--base",
+                                      str(REPO / "rules"), "--rules", str(REPO / "rules"), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "3 of 200 rows were not compared: the old or the new rules reject them" in result.output.replace("\n", " ")

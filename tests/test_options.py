@@ -10,15 +10,9 @@ import typer
 from typer.testing import CliRunner
 
 from cli import app
-from tests.conftest import BANK
 
 runner = CliRunner()
 CUSTOMERS = "客户编号,assets,credit_score,statements\nc1,6000000,800,complete\nc2,abc,700,partial\n"
-
-
-@pytest.fixture
-def bank_rules(rules_dir) -> Path:
-    return rules_dir({"bank_tier.yaml": BANK})
 
 
 @pytest.fixture

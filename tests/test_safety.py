@@ -35,11 +35,6 @@ def run(*args: str):
 
 
 @pytest.fixture
-def bank_rules(rules_dir) -> Path:
-    return rules_dir({"bank_tier.yaml": BANK})
-
-
-@pytest.fixture
 def customers(tmp_path: Path) -> Path:
     path = tmp_path / "in.csv"
     path.write_text(CUSTOMERS, encoding="utf-8")

@@ -291,7 +291,7 @@ def show_action_trace(trace: ActionTrace, catalog: Catalog, lang: str, as_json: 
         if not groups:
             say(f"trace.{kind}_none")
         for (rule, where, reason), members in groups.items():
-            say(f"trace.{kind}", rule=rule, where=where, count=len(members), reason=reason)
+            say(f"trace.{kind}", rule=rule, where=where or t(lang, "default_policy"), count=len(members), reason=reason)
             for c in members:
                 line(f"[{intent(c)}] {c.text}")
     say("trace.ranked", count=len(result.ranked))
@@ -307,7 +307,7 @@ def show_action_trace(trace: ActionTrace, catalog: Catalog, lang: str, as_json: 
             line(f"{t(lang, 'trace.chosen')} {due(c)}{moved}: {c.text}")
         elif id(c) in dropped:
             d = dropped[id(c)]
-            why = t(lang, "trace.contact_limit") + f" ({d.rule} {d.where})" if d.kind == "contact_limit" \
+            why = t(lang, "trace.contact_limit") + f" ({d.rule} {d.cap.max}/{d.cap.per_days})" if d.cap \
                 else t(lang, "trace.below_cut", limit=policy.limit)
             line(f"{why}: {c.text}")
     for a, b in result.contradictions:
@@ -373,6 +373,9 @@ def show_impact(impact: Impact, lang: str, moved_file: Path | None) -> None:
         out.print(t(lang, "impact_none"), markup=False)
     out.print(t(lang, "impact_summary", moved=impact.moved, schemes=len(impact.changed), rows=impact.rows_compared,
                 base=impact.base), markup=False)
+    if impact.rows_in > impact.rows_compared:  # never let rows vanish from the count unsaid
+        err.print(t(lang, "impact_not_compared", rows=impact.rows_in - impact.rows_compared, rows_in=impact.rows_in),
+                  markup=False, soft_wrap=True)
 
 
 def show_comparison(comparison: Comparison, lang: str, moved_file: Path | None) -> None:

@@ -44,10 +44,11 @@ class Dropped:
     candidate: Candidate
     kind: DropKind
     rule: str = ""  # the policy rule (or cap) that dropped it
-    where: str = ""  # its file:line
+    where: str = ""  # its file:line ('' for the default policy, which has no file)
     reason: str = ""  # the policy's words for a rep
     into: str = ""  # merged: the text of the action it became part of
     rank: int = 0
+    cap: Cap | None = None  # contact_limit: the cap that had no room
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def _schedule(ranked: list[Candidate], policy: Policy, as_of: dt.date,
         day = _first_free_day(c.due, caps, used, as_of, policy.horizon_days)
         if day is None:
             name, cap = _tightest(caps)
-            dropped.append(Dropped(c, "contact_limit", name, f"{cap.max}/{cap.per_days}", rank=rank))
+            dropped.append(Dropped(c, "contact_limit", name, rank=rank, cap=cap))
             continue
         for name, cap in caps:
             bucket = (name, (day - as_of).days // cap.per_days)

@@ -84,13 +84,10 @@ def present(result: Arbitration, policy: Policy, catalog: Catalog) -> Chosen:
 
 def drop_reason(d: Dropped, policy: Policy, catalog: Catalog) -> str:
     template = catalog.messages["dropped"][d.kind]
-    if d.kind != "contact_limit":
-        # The default policy has no file to point at.
-        where = f"{catalog.messages['paren_open']}{d.where}{catalog.messages['paren_close']}" \
-            if d.where and not d.where.startswith("<") else ""
+    if d.cap is None:
+        where = f"{catalog.messages['paren_open']}{d.where}{catalog.messages['paren_close']}" if d.where else ""
         return template.format(rule=d.rule, where=where, reason=d.reason, into=d.into, rank=d.rank,
                                limit=policy.limit)
     kind, _, what = d.rule.partition(":")  # touches, channel:visit or owner:sales_rep
     shown = catalog.label("channels" if kind == "channel" else "owners", what) if what else ""
-    most, _, per = d.where.partition("/")
-    return template.format(cap=catalog.messages["caps"][kind].format(what=shown), max=most, per=per)
+    return template.format(cap=catalog.messages["caps"][kind].format(what=shown), max=d.cap.max, per=d.cap.per_days)

@@ -18,7 +18,7 @@ from engine.rules.literals import did_you_mean
 from engine.rules.model import INTERNAL_CHANNELS, Action
 from engine.rules.spec import ActionSpec, Intent, SpecReader, Text, doc
 from engine.rules.unary import UnaryTest
-from engine.rules.yamlnodes import Raw, compose_text, read_side_file
+from engine.rules.yamlnodes import Raw, compose_text, read_rule_file
 
 CATALOG_FILE = "actions.yaml"
 INTENTS: tuple[str, ...] = get_args(Intent)
@@ -145,7 +145,7 @@ def load_catalog(directory: Path, shown: Callable[[Path], str]) -> tuple[dict[st
     if not path.is_file():
         return {}, []
     where = str(Path(shown(directory)) / path.name)  # the link's name, not where it points
-    text, problems = read_side_file(path, where, directory)
+    text, problems = read_rule_file(path, where, directory)
     if text is None:
         return {}, problems
     node, problems = compose_text(text, where)

@@ -21,7 +21,7 @@ from engine.rules.model import OUT_OF_SCOPE, Action, Band, Example, Input, Rule,
 from engine.rules.policy import POLICY_FILE, load_policy
 from engine.rules.spec import ActionSpec, RuleSpec, SchemeSpec, SpecReader, Text
 from engine.rules.unary import UnaryTest, UnaryTestError, parse_test
-from engine.rules.yamlnodes import Raw, compose_text, node_location
+from engine.rules.yamlnodes import Raw, compose_text, node_location, read_rule_file
 
 SCHEME_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 RULE_ID = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*$")
@@ -67,18 +67,14 @@ def load_rulebook(directory: Path | str) -> Rulebook:
         )
     catalog, catalog_problems = load_catalog(directory, display_path)
     problems.extend(catalog_problems)
-    inside = directory.resolve()
     for path in files:
-        if not path.resolve().is_relative_to(inside):
-            # Never read it: its text would show in the errors (a link to /etc/passwd).
-            problems.append(Problem(Location(str(Path(display_path(directory)) / path.name)), "", Say(
-                "is a link to a file outside the rules folder", "是指向规则文件夹之外文件的链接"),
-                Say("copy the file into the folder instead", "请把文件复制到该文件夹中")))
-            continue
-        scheme, file_problems = load_scheme_file(path, catalog)
+        # Named as the folder lists it: a link's target is never shown.
+        text, file_problems = read_rule_file(path, str(Path(display_path(directory)) / path.name), directory)
+        if text is not None:
+            scheme, file_problems = compile_scheme(text, display_path(path), catalog)
+            if scheme is not None:
+                schemes.append(scheme)
         problems.extend(file_problems)
-        if scheme is not None:
-            schemes.append(scheme)
     first_seen: dict[str, Scheme] = {}
     for scheme in schemes:
         if scheme.id in first_seen:
@@ -101,29 +97,6 @@ def load_rulebook(directory: Path | str) -> Rulebook:
     if policy_problems:
         raise RuleLoadError(policy_problems)
     return Rulebook(tuple(schemes), directory, catalog, policy)
-
-
-def load_scheme_file(path: Path, catalog: dict[str, Action] | None = None) -> tuple[Scheme | None, list[Problem]]:
-    shown = display_path(path)
-    limit = limits().rule_file_bytes
-    size = path.stat().st_size
-    if size > limit:
-        return None, [Problem(Location(shown), "", Say(
-            f"is {size:,} bytes, more than the {limit:,} a rule file may have (KECE_MAX_RULE_FILE_BYTES)",
-            f"有 {size:,} 字节,超过规则文件的上限 {limit:,}(KECE_MAX_RULE_FILE_BYTES)"),
-            Say("split it into several packs", "请拆分为多个规则文件"))]
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [
-            Problem(
-                Location(shown),
-                "",
-                Say(f"is not UTF-8 text ({exc.reason})", "不是 UTF-8 编码的文本"),
-                Say("save the file as UTF-8", "请把文件另存为 UTF-8 编码"),
-            )
-        ]
-    return compile_scheme(text, shown, catalog)
 
 
 def compile_scheme(text: str, shown: str, catalog: dict[str, Action] | None = None,

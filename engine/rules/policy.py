@@ -22,7 +22,7 @@ from engine.rules.literals import did_you_mean
 from engine.rules.model import Action, Input, Scheme, Value
 from engine.rules.spec import TEST_SCHEMA, Channel, Intent, SourceRef, SpecReader, Text, doc, json_schema
 from engine.rules.unary import UnaryTest, UnaryTestError, parse_test
-from engine.rules.yamlnodes import Raw, compose_text, read_side_file
+from engine.rules.yamlnodes import Raw, compose_text, read_rule_file
 
 POLICY_FILE = "policy.yaml"
 CHANNELS: tuple[str, ...] = get_args(Channel)
@@ -199,7 +199,7 @@ class Policy:
                     None)
 
 
-_DEFAULT = Location("<default policy>")
+_DEFAULT = Location("")  # the default policy has no file to point at
 # Without a policy.yaml, contradictions are still settled, the way the bundled policy does.
 DEFAULT_POLICY = Policy(conflicts=(
     Conflict("stop_contact_first", "stop_contact", frozenset({"grow", "retain", "win_back", "nurture"}),
@@ -231,7 +231,7 @@ def load_policy(directory: Path, shown: Callable[[Path], str], schemes: Sequence
     if not path.is_file():
         return DEFAULT_POLICY, []
     where = str(Path(shown(directory)) / path.name)  # the link's name, not where it points
-    text, problems = read_side_file(path, where, directory)
+    text, problems = read_rule_file(path, where, directory)
     if text is None:
         return DEFAULT_POLICY, problems
     node, problems = compose_text(text, where)

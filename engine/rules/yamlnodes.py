@@ -205,9 +205,10 @@ def _syntax_hint(text: str, mark: yaml.Mark | None) -> Say | None:
                "请检查缩进,以及每个“:”后面是否有空格")
 
 
-def read_side_file(path: Path, shown: str, folder: Path) -> tuple[str | None, list[Problem]]:
-    """The text of a file that sits beside the rule files (actions.yaml, policy.yaml), bounded like
-    them: it must be inside the folder (not a link out of it), within the size limit, and UTF-8."""
+def read_rule_file(path: Path, shown: str, folder: Path) -> tuple[str | None, list[Problem]]:
+    """The text of a file of the rules folder (a rule file, actions.yaml, policy.yaml), or None and
+    why: it must be inside the folder (a link out of it is never read: its text would show in the
+    errors), within the size limit, and UTF-8. `shown` names it in the problem."""
     if not path.resolve().is_relative_to(folder.resolve()):
         return None, [Problem(Location(shown), "", Say("is a link to a file outside the rules folder",
                                                        "是指向规则文件夹之外文件的链接"),
@@ -216,7 +217,8 @@ def read_side_file(path: Path, shown: str, folder: Path) -> tuple[str | None, li
     if size > limit:
         return None, [Problem(Location(shown), "", Say(
             f"is {size:,} bytes, more than the {limit:,} a rule file may have (KECE_MAX_RULE_FILE_BYTES)",
-            f"有 {size:,} 字节,超过规则文件的上限 {limit:,}(KECE_MAX_RULE_FILE_BYTES)"))]
+            f"有 {size:,} 字节,超过规则文件的上限 {limit:,}(KECE_MAX_RULE_FILE_BYTES)"),
+            Say("split it into several files", "请拆分为多个文件"))]
     try:
         return path.read_text(encoding="utf-8"), []
     except UnicodeDecodeError as exc:

@@ -10,10 +10,6 @@ from typing import Annotated
 
 import typer
 
-from engine.analysis.coherence import analyse_coherence
-from engine.analysis.examples import run_examples
-from engine.analysis.explain import explain_customer
-from engine.analysis.regions import analyse
 from engine.console import views
 from engine.console.options import (
     KeceGroup,
@@ -51,15 +47,8 @@ from engine.console.params import (
 from engine.console.progress import progress_bar
 from engine.console.streams import debug, err, handles_errors, out
 from engine.errors import Say, UsageError
-from engine.evaluation.batch import evaluate_file
-from engine.evaluation.evaluate import BACKENDS, customer_from_file, evaluate_customer
-from engine.features.calibration import load as load_calibration
-from engine.features.derive import calibrate_file, derive_file
-from engine.io.outputs import check_output_file, refuse_overwrite
-from engine.io.screen import DUPLICATE_POLICIES
 from engine.messages import t
 from engine.rules.loader import display_path
-from engine.workspace import init_workspace
 
 app = typer.Typer(
     name="kece",
@@ -90,6 +79,11 @@ def check(
 ) -> None:
     """Load and validate the rule files, run their examples on both backends, and look for overlaps,
     gaps, unreachable rules and contradictions; list every problem with its file:line:col."""
+    from engine.analysis.coherence import analyse_coherence
+    from engine.analysis.examples import run_examples
+    from engine.analysis.regions import analyse
+    from engine.evaluation.evaluate import BACKENDS
+
     check_lang(lang)
     rulebook = load_rules(rules, lang)
     if base is not None:
@@ -117,6 +111,9 @@ def check(
 @handles_errors
 def test_examples(rules: RulesOption = None, lang: LangOption = "zh") -> None:
     """Run every scheme's examples on both backends; a table per pack, and every failure located."""
+    from engine.analysis.examples import run_examples
+    from engine.evaluation.evaluate import BACKENDS
+
     check_lang(lang)
     rulebook = load_rules(rules, lang)
     failures, rows = [], []
@@ -163,6 +160,10 @@ def evaluate(
 ) -> None:
     """Evaluate customers: a file (CSV, .xlsx, .parquet, .jsonl; one output row per valid row) or one
     --customer JSON. Results are written as .csv, .xlsx or .parquet, by the output's extension."""
+    from engine.evaluation.batch import evaluate_file
+    from engine.evaluation.evaluate import BACKENDS, evaluate_customer
+    from engine.io.screen import DUPLICATE_POLICIES
+
     check_lang(lang)
     if (input is None) == (customer is None):
         raise UsageError(Say("give either an input file or --customer JSON (not both)",
@@ -214,6 +215,9 @@ def explain_command(
     """Why a customer gets its segments: every rule and test with the customer's values, the hit
     policy's choice, and what would move the customer to the next better rule. With --actions: how
     the arbitration policy chose the actions of the customer's plan."""
+    from engine.analysis.explain import explain_customer
+    from engine.evaluation.evaluate import customer_from_file
+
     check_lang(lang)
     if (input is None) == (customer is None) or (input is not None and customer_id is None):
         raise UsageError(Say("give INPUT --id ID, or --customer JSON", "请给出 INPUT --id ID,或 --customer JSON"))
@@ -272,6 +276,8 @@ def plan_command(
 ) -> None:
     """Action plans for reps from the playbook templates: who the customer is to us and why, what to
     do by when (merged across schemes), how to talk to them, and the sources behind each action."""
+    from engine.evaluation.evaluate import customer_from_file
+    from engine.io.outputs import check_output_file, refuse_overwrite
     from engine.plans.compose import plan_for_customer
     from engine.plans.files import FileNames, render_plan, write_file, write_plans
     from engine.plans.playbook import FORMATS, default_playbooks_dir, load_catalog
@@ -337,6 +343,7 @@ def report(
     """One self-contained HTML page: per scheme the distribution over rules (chart and numbers), a
     cross-tab heatmap of two schemes, unmatched and conflicts, rules no customer hit, rejects by reason."""
     from engine.analysis.report import collect, write_report  # matplotlib loads only for reports
+    from engine.io.outputs import check_output_file, refuse_overwrite
     from engine.plans.playbook import owner_labels
 
     check_lang(lang)
@@ -380,6 +387,7 @@ def impact(
     from engine.analysis.impact import measure_impact
     from engine.analysis.revisions import load_base
     from engine.bundled import default_rules_dir
+    from engine.io.outputs import check_output_file, refuse_overwrite
     from engine.plans.impact import ActionShift
     from engine.plans.playbook import default_playbooks_dir, load_catalog
 
@@ -419,6 +427,7 @@ def compare(
     """Two outputs of kece evaluate (last month's and this month's) matched by customer id: per scheme
     a migration matrix and who moved, and the customers who appeared or left."""
     from engine.analysis.compare import compare_results
+    from engine.io.outputs import check_output_file, refuse_overwrite
 
     check_lang(lang)
     moved = moved or (output.with_name(f"{output.stem}.moved.csv") if output and output.suffix == ".html"
@@ -452,6 +461,9 @@ def derive(
 ) -> None:
     """One row per customer from a transactions file: recency, frequency, spend, trend, churn, and the
     calibrated RFM scores, value-pyramid tier and CLV (rules/features.yaml, docs/features.md)."""
+    from engine.features.calibration import load as load_calibration
+    from engine.features.derive import derive_file
+
     check_lang(lang)
     features = load_feature_set(rules, lang)
     loaded = load_calibration(calibration, display_path(calibration)) if calibration else None
@@ -474,6 +486,8 @@ def calibrate(
 ) -> None:
     """Fit and store the cut-points of the population-relative features (RFM quintiles, value-pyramid
     thresholds), so later files and single customers are scored alike."""
+    from engine.features.derive import calibrate_file
+
     check_lang(lang)
     features = load_feature_set(rules, lang)
     run = calibrate_file(input, output, features, as_of=as_of, encoding=encoding, sheet=sheet, lang=lang)
@@ -488,6 +502,8 @@ def init(
 ) -> None:
     """Create a workspace for a business team: copies of the bundled packs and playbooks, sample data
     and a short guide; kece commands run in it use its rules."""
+    from engine.workspace import init_workspace
+
     check_lang(lang)
     written = init_workspace(folder)
     views.show_written(lang, *written)

@@ -44,6 +44,18 @@ class SchemeColumns:
         table = np.array([*names, "", CONFLICT, ""], dtype=object)  # -3, -2, -1 index from the end
         return table[self.winner]
 
+    def display_codes(self) -> tuple[np.ndarray, list[str]]:
+        """`display` as (codes, distinct texts): what a table column is built from without a Python
+        string per customer."""
+        if self.scheme.hit_policy == "collect":
+            texts, codes = np.unique(self.display.astype(str), return_inverse=True)
+            return codes.reshape(-1), texts.tolist()
+        names = [b.id for b in self.scheme.bands] if self.scheme.hit_policy == "score" else list(self.scheme.rule_ids)
+        # winner -1 and -3 show as '', -2 as CONFLICT: positions len(names) + 0 and + 1
+        lookup = np.array([len(names) + 1, len(names), len(names) + 1], dtype=np.int64)
+        codes = np.where(self.winner >= 0, self.winner, lookup[np.clip(self.winner + 3, 0, 2)])
+        return codes, [*names, CONFLICT, ""]
+
     def _collect_display(self) -> np.ndarray:
         # Label each distinct combination of matching rules once, then spread the labels.
         combos, inverse = np.unique(self.rule_masks.T, axis=0, return_inverse=True)

@@ -6,19 +6,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from engine.bundled import default_rules_dir
 from engine.console.streams import err
 from engine.errors import Say, UsageError
-from engine.features.calibration import load as load_calibration
-from engine.features.derive import CalibratedFeatures
-from engine.features.featureset import FeatureSet, features_path, load_features
 from engine.messages import LANGS, t
 from engine.rules.loader import display_path, load_rulebook
 from engine.rules.model import Rulebook
+
+if TYPE_CHECKING:  # pandas and the feature code load only for the commands that use them
+    from engine.features.derive import CalibratedFeatures
+    from engine.features.featureset import FeatureSet
 
 
 class KeceGroup(typer.core.TyperGroup):
@@ -104,6 +105,8 @@ def parse_cross(cross: str | None) -> tuple[str, str] | None:
 
 
 def load_feature_set(rules: Path | None, lang: str) -> FeatureSet:
+    from engine.features.featureset import features_path, load_features
+
     path = features_path(rules if rules is not None else default_rules_dir()[0])
     err.print(t(lang, "features_file", path=display_path(path)), markup=False)
     return load_features(path, display_path(path))
@@ -112,6 +115,9 @@ def load_feature_set(rules: Path | None, lang: str) -> FeatureSet:
 def calibrated_features(calibration: Path | None, rules: Path | None, lang: str) -> CalibratedFeatures | None:
     if calibration is None:
         return None
+    from engine.features.calibration import load as load_calibration
+    from engine.features.derive import CalibratedFeatures
+
     features = load_feature_set(rules, lang)
     loaded = load_calibration(calibration, display_path(calibration))
     err.print(t(lang, "calibration_used", id=loaded.id, path=display_path(calibration)), markup=False)

@@ -7,30 +7,32 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
 
-from engine.analysis.coherence import Coherence
-from engine.analysis.compare import Comparison
-from engine.analysis.examples import ExampleFailure
-from engine.analysis.explain import CustomerExplanation, render_text, to_json
-from engine.analysis.impact import Impact
-from engine.analysis.regions import Analysis, Finding, finding_message, region_text
-from engine.analysis.rule_diff import SchemeDiff
 from engine.console.streams import err, out
 from engine.errors import Say
-from engine.evaluation.batch import BatchRun
-from engine.evaluation.evaluate import CustomerEvaluation, display_label
-from engine.features.derive import CalibrateRun, DeriveRun
 from engine.messages import t
-from engine.plans.compose import ActionTrace
-from engine.plans.files import PlanRun
-from engine.plans.playbook import Catalog
 from engine.rules.literals import format_value
 from engine.rules.loader import display_path
-from engine.rules.model import Rulebook
+
+if TYPE_CHECKING:  # the engine's result types; a command imports only what it runs
+    from engine.analysis.coherence import Coherence
+    from engine.analysis.compare import Comparison
+    from engine.analysis.examples import ExampleFailure
+    from engine.analysis.explain import CustomerExplanation
+    from engine.analysis.impact import Impact
+    from engine.analysis.regions import Analysis, Finding
+    from engine.analysis.rule_diff import SchemeDiff
+    from engine.evaluation.batch import BatchRun
+    from engine.evaluation.evaluate import CustomerEvaluation
+    from engine.features.derive import CalibrateRun, DeriveRun
+    from engine.plans.compose import ActionTrace
+    from engine.plans.files import PlanRun
+    from engine.plans.playbook import Catalog
+    from engine.rules.model import Rulebook
 
 
 def show_rulebook(rulebook: Rulebook, lang: str) -> None:
@@ -87,6 +89,8 @@ def show_coherence(coherence: Coherence, lang: str) -> int:
 
 
 def show_finding(finding: Finding, lang: str) -> None:
+    from engine.analysis.regions import finding_message, region_text
+
     console = err if finding.severity == "error" else out
     where = ", ".join(f"{loc}" for loc in finding.locations)
     colour = "red" if finding.severity == "error" else "yellow"
@@ -116,6 +120,8 @@ def show_playbook_problems(rulebook: Rulebook, lang: str) -> int:
 
 
 def show_customer(evaluation: CustomerEvaluation, lang: str) -> None:
+    from engine.evaluation.evaluate import display_label
+
     for scheme_id, columns in evaluation.skipped.items():
         err.print(t(lang, "skipped_customer", scheme=scheme_id, columns=", ".join(columns)), markup=False)
     table = Table(t(lang, "scheme"), t(lang, "result"), t(lang, "label"), t(lang, "matched_rules"))
@@ -205,6 +211,8 @@ def show_written(lang: str, *paths: Path) -> None:
 
 
 def show_explanation(explained: CustomerExplanation, lang: str, as_json: bool) -> None:
+    from engine.analysis.explain import render_text, to_json
+
     """`kece explain`: per scheme every rule and test, or the same as JSON for machines."""
     if as_json:
         items = [to_json(e, lang) for e in explained.explanations]

@@ -11,6 +11,7 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from engine.backends.scope import domain_column, rows_domains
 from engine.backends.vectorized import CONFLICTED, OUT_OF_SCOPE, UNMATCHED, SchemeColumns
@@ -275,12 +276,19 @@ def _result_columns(schemes: list[Scheme], id_name: str) -> list[str]:
 
 
 def results_table(prepared: Prepared, columns: dict[str, SchemeColumns], id_name: str, lang: str) -> pd.DataFrame:
-    data: dict[str, object] = {id_name: prepared.ids.to_numpy()}
+    """One row per evaluated customer: the id, then per scheme its result, label (and score); text
+    columns are Arrow strings, spread from each scheme's few distinct results."""
+    data: dict[str, object] = {id_name: prepared.ids.reset_index(drop=True)}
     for scheme_id, col in columns.items():
-        display = pd.Series(col.display, dtype=object)
-        data[scheme_id] = display.to_numpy()
-        labels = {value: display_label(col.scheme, value, lang) for value in display.unique()}
-        data[f"{scheme_id}.label"] = display.map(labels).to_numpy()
+        codes, texts = col.display_codes()
+        positions = pa.array(codes)
+        data[scheme_id] = _text_column(pa.array(texts, pa.string()).take(positions))
+        labels = pa.array([display_label(col.scheme, text, lang) for text in texts], pa.string())
+        data[f"{scheme_id}.label"] = _text_column(labels.take(positions))
         if col.score is not None:
             data[f"{scheme_id}.score"] = col.score
     return pd.DataFrame(data)
+
+
+def _text_column(strings: pa.Array) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(strings), copy=False).astype("str")

@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.errors import Say
+from engine.io.arrow_text import arrow_strings
 from engine.rules.literals import (
     EPOCH,
     FALSE_WORDS,
@@ -49,6 +52,12 @@ def _case_forms(word: str) -> set[str]:
 
 # every case of each word, so that a column is checked by hash (isin) rather than folded cell by cell
 PLACEHOLDER_FORMS = frozenset(form for word in PLACEHOLDERS for form in _case_forms(word))
+# Columns shorter than this are typed cell by cell: the vectorized passes would not pay for themselves.
+FAST_PATH_ROWS = 2_000
+# A column is typed by its distinct values when it holds at most one per this many rows.
+DISTINCT_SHARE = 4
+# A number written plainly: no spaces, separators, units or full-width digits.
+PLAIN_DECIMAL = r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
 FIRST_DAY = (dt.date.min - EPOCH).days
 LAST_DAY = (dt.date.max - EPOCH).days
 
@@ -64,7 +73,66 @@ def column_key(decl: Input) -> tuple:
 
 
 def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Series, pd.Series]:
-    """(typed column, reason per row in `lang`, or '' where the value was read)."""
+    """(typed column, reason per row in `lang`, or '' where the value was read).
+
+    Numbers written plainly are parsed by Arrow, and only the other cells (¥6,000,000, 500万) one by
+    one. A large column of another type with few distinct values (enums, yes/no, dates) is typed by
+    its distinct values, each read once, the results spread by index: every cell gets what
+    `_coerce_cells` gives it, in a fraction of the time."""
+    if len(text) >= FAST_PATH_ROWS and decl.type not in ("number", "integer"):
+        strings = arrow_strings(text)
+        spread = _by_distinct_values(text, strings, decl, lang) if strings is not None else None
+        if spread is not None:
+            return spread
+    return _coerce_cells(text, decl, lang)
+
+
+def _by_distinct_values(text: pd.Series, strings: pa.Array, decl: Input,
+                        lang: str) -> tuple[pd.Series, pd.Series] | None:
+    """Type each distinct cell once and spread the results by index; None when the column holds too
+    many distinct values for that to pay."""
+    encoded = pc.dictionary_encode(strings)
+    distinct = encoded.dictionary
+    if len(distinct) > max(1, len(strings) // DISTINCT_SHARE) and decl.type not in ("enum", "boolean"):
+        return None
+    # One more entry, after the distinct texts, for the missing cells (None).
+    cells = pd.Series(distinct.to_pylist() + [None], dtype=object)
+    typed, reasons = _coerce_cells(cells, decl, lang)
+    positions = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
+    if isinstance(typed.dtype, pd.CategoricalDtype):
+        spread = pd.Series(pd.Categorical.from_codes(typed.cat.codes.to_numpy()[positions], dtype=typed.dtype),
+                           index=text.index)
+    else:
+        spread = pd.Series(typed.to_numpy()[positions], index=text.index, dtype=typed.dtype)
+    return spread, pd.Series(reasons.to_numpy()[positions], index=text.index, dtype=object)
+
+
+def _plain_numbers(text: pd.Series) -> pd.Series:
+    """Each cell written as a plain decimal (1234.5, -3e2) read by Arrow, correctly rounded as
+    Python's float() reads it; NaN for every other cell. pandas' own parser is not correctly rounded
+    (it reads 3E30 as 3.0000000000000003e+30), and a value on a rule's threshold must compare equal."""
+    strings = arrow_strings(text)
+    if strings is None:  # not text: cell by cell
+        return pd.Series([float(cell) if isinstance(cell, str) and re.match(PLAIN_DECIMAL, cell) else np.nan
+                          for cell in text], index=text.index, dtype="float64")
+    blank = pc.equal(pc.binary_length(strings), 0)
+    try:  # a clean column in one cast, without matching every cell against the pattern
+        numbers = pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), strings), pa.float64())
+    except pa.ArrowInvalid:
+        plain = pc.fill_null(pc.match_substring_regex(strings, PLAIN_DECIMAL), False)
+        numbers = pc.cast(pc.if_else(plain, strings, pa.scalar(None, pa.string())), pa.float64())
+    values = numbers.to_numpy(zero_copy_only=False).copy()
+    # Arrow also reads inf and nan; the pattern decides whether such a cell was written as a number.
+    odd = np.flatnonzero(~np.isfinite(values) & ~np.asarray(numbers.is_null()))
+    if len(odd):
+        written = pc.match_substring_regex(strings.take(pa.array(odd)), PLAIN_DECIMAL)
+        values[odd[~np.asarray(pc.fill_null(written, False))]] = np.nan
+    return pd.Series(values, index=text.index, dtype="float64")
+
+
+def _coerce_cells(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Series, pd.Series]:
+    """coerce_column cell by cell (numbers written plainly: by Arrow), the reference for the
+    faster paths."""
     text = text.astype("string").str.strip()
     placeholder = text.isin(_placeholders(decl)).fillna(False).astype(bool)
     if placeholder.any():
@@ -72,8 +140,8 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
     empty = text.isna() | (text == "")
     kind = decl.type
     if kind in ("number", "integer"):
-        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
-        numbers = numbers.where(np.isfinite(numbers))
+        plain = _plain_numbers(text)
+        numbers = plain.where(np.isfinite(plain))
         # Exported forms (1,234, ¥500, 12.5%, 500万, full-width digits) take the slower path.
         other = ~empty & numbers.isna()
         if other.any():
@@ -116,7 +184,7 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
     bad = bad.fillna(False).astype(bool)
     huge = pd.Series(False, index=text.index)
     if kind == "integer":  # a whole number, but beyond what a float64 column holds exactly
-        huge = (~empty & ~text.isna()) & bad & pd.to_numeric(text, errors="coerce").abs().ge(MAX_INTEGER).fillna(False)
+        huge = (~empty & ~text.isna()) & bad & plain.abs().ge(MAX_INTEGER).fillna(False)
     reasons = pd.Series("", index=text.index, dtype=object)
     expected = TYPE_NAMES[kind]
     reasons[bad] = (enum_listing(decl) if kind == "enum" else Say(f"not {expected.en}", f"不是{expected.zh}")).get(lang)
@@ -262,8 +330,8 @@ def prepare(table: pd.DataFrame, schemes: Iterable[Scheme], id_column: str | Non
     """
     row_numbers = table.index.to_numpy()
     table = table.reset_index(drop=True)
-    ids = (table[id_column].astype("string").fillna("").astype(object) if id_column
-           else pd.Series([str(n) for n in row_numbers], dtype=object))
+    # Ids stay Arrow strings (pandas' str): written out as they are, never a Python string each.
+    ids = (table[id_column].astype("str").fillna("") if id_column else pd.Series(row_numbers).astype("str"))
     typed: dict[tuple, pd.Series] = {}
     problems: list[pd.DataFrame] = []
     for scheme in schemes:

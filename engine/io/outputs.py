@@ -10,8 +10,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from engine.errors import Say, UsageError
+from engine.io.csv_out import formula_mask
 
 # OWASP "CSV Injection": a cell starting with one of these is read as a formula by Excel, LibreOffice
 # and Google Sheets; prefixing a single quote makes it text. Full-width forms are included because
@@ -69,15 +71,26 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
     changed = {}
     for name in table.columns:
         column = table[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)  # categories are text a spreadsheet reads like any other
         if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
             continue
         text = column.astype(object)
-        risky = text.map(lambda v: isinstance(v, str) and is_formula(v)).astype(bool)
+        risky = _formula_cells(text)
         if risky.any():
             changed[name] = text.where(~risky, "'" + text[risky].astype(str))
     if not changed and not renamed:
         return table
     return table.assign(**changed).rename(columns=renamed) if changed else table.rename(columns=renamed)
+
+
+def _formula_cells(text: pd.Series) -> pd.Series:
+    """is_formula for each cell of a column; False for cells that are not text."""
+    try:
+        strings = pa.array(text.to_numpy(), type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):  # numbers or other objects among the text
+        return text.map(lambda v: isinstance(v, str) and is_formula(v)).astype(bool)
+    return pd.Series(formula_mask(strings).to_numpy(zero_copy_only=False), index=text.index)
 
 
 def xlsx_text(value: object) -> object:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import io
 import itertools
 import json
 import math
@@ -17,13 +18,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.errors import InputFileError, Say
 from engine.io.coerce import REJECT_COLUMNS, empty_rejects
-from engine.io.outputs import check_output_file, neutralise_formulas, write_xlsx
+from engine.io.csv_out import csv_rows
+from engine.io.outputs import check_output_file, is_formula, neutralise_formulas, write_xlsx
 from engine.io.temporary import make_temporary, remove_stale_temporaries
 from engine.rules.model import Scheme
 
@@ -36,6 +40,8 @@ WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 # (a superset of GBK and GB2312), which UTF-8 rejects.
 ENCODINGS = ("utf-8-sig", "gb18030")
 BLOCK = 1 << 24
+# Bytes Arrow's CSV reader parses at a time (several threads share a block's columns).
+ARROW_BLOCK = 1 << 22
 # How many rows from the top are looked at for a title above the header (a CRM export's report name).
 HEADER_LOOKAHEAD = 6
 
@@ -137,6 +143,78 @@ def _csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int = 1)
     with path.open(encoding=encoding, newline="") as handle:
         header = next(itertools.islice(csv.reader(handle), header_row - 1, None), [])
     _check_header(path, header)
+    names = [name or f"Unnamed: {number}" for number, name in enumerate(header)]  # as pandas names them
+    read = 0
+    try:
+        for chunk in _arrow_csv_chunks(path, encoding, chunk_rows, header_row, names):
+            read += chunk.rows
+            yield chunk.table
+        return
+    except _NotForArrow:
+        pass
+    # A row with more or fewer cells than the header (or a file Arrow cannot parse): pandas reads on
+    # from where Arrow stopped, padding short rows as it always has, or says what is wrong.
+    yield from _pandas_csv_chunks(path, encoding, chunk_rows, header_row, header, read)
+
+
+class _NotForArrow(Exception):
+    """Arrow met a row it does not read the way pandas does."""
+
+
+@dataclass
+class _ArrowChunk:
+    table: InputTable
+    rows: int  # records read, blank ones included
+
+
+def _arrow_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int,
+                      names: list[str]) -> Iterator[_ArrowChunk]:
+    """Typed as text, multi-threaded and streamed by Arrow's CSV reader (several times faster than
+    pandas'); a chunk is only handed on once Arrow has read all of it cleanly."""
+    import pyarrow.csv as pa_csv
+
+    ragged: list[object] = []
+
+    def note_ragged(row: object) -> str:
+        ragged.append(row)
+        return "skip"
+
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=header_row, block_size=ARROW_BLOCK,
+                                            encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
+                                              invalid_row_handler=note_ragged),
+            convert_options=pa_csv.ConvertOptions(column_types={name: pa.string() for name in names},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                  null_values=[]))
+        start, pending, count = header_row + 1, [], 0
+        for batch in itertools.chain(reader, [None]):
+            if ragged:
+                raise _NotForArrow
+            if batch is not None:
+                pending.append(batch)
+                count += batch.num_rows
+            while pending and (count >= chunk_rows or batch is None):
+                whole = pa.Table.from_batches(pending)
+                part, rest = whole.slice(0, chunk_rows), whole.slice(chunk_rows)
+                pending, count = rest.to_batches(), rest.num_rows
+                chunk = part.to_pandas()
+                chunk.index = pd.RangeIndex(start, start + len(chunk))
+                start += len(chunk)
+                yield _ArrowChunk(InputTable(_without_blank_rows(chunk), encoding), len(chunk))
+                if batch is None and not count:
+                    break
+        if start == header_row + 1:  # a header and no rows: still one (empty) chunk to decide on
+            yield _ArrowChunk(InputTable(pd.DataFrame(columns=names, dtype=str), encoding), 0)
+    except pa.ArrowException:
+        raise _NotForArrow from None
+
+
+def _pandas_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int, header: list[str],
+                       skip: int = 0) -> Iterator[InputTable]:
+    """The CSV read by pandas, leaving out the first `skip` records (read already)."""
     with path.open(encoding=encoding, newline="") as handle:
         try:
             reader = pd.read_csv(handle, dtype=str, keep_default_na=False, skip_blank_lines=False,
@@ -145,8 +223,13 @@ def _csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int = 1)
             for chunk in reader:
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
+                if skip:
+                    dropped = min(skip, len(chunk))
+                    chunk, skip = chunk.iloc[dropped:], skip - dropped
+                    if not len(chunk):
+                        continue
                 yield InputTable(_without_blank_rows(chunk), encoding)
-            if start == header_row + 1:  # a header and no rows: still one (empty) chunk to decide on
+            if start == header_row + 1:
                 yield InputTable(pd.DataFrame(columns=header, dtype=str), encoding)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputFileError(Say(f"{path}: cannot read it as CSV: {exc}",
@@ -162,12 +245,39 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[InputTable]:
     _check_header(path, list(parquet.schema_arrow.names))
     start = FIRST_ROW
     for batch in parquet.iter_batches(batch_size=chunk_rows):
-        chunk = batch.to_pandas().astype(object).map(cell_text)
+        chunk = pd.DataFrame({name: _column_text(batch.column(number))
+                              for number, name in enumerate(batch.schema.names)})
         chunk.index = pd.RangeIndex(start, start + len(chunk))
         start += len(chunk)
         yield InputTable(_without_blank_rows(chunk))
     if start == FIRST_ROW:
         yield InputTable(pd.DataFrame(columns=list(parquet.schema_arrow.names), dtype=str))
+
+
+def _column_text(values: pa.Array) -> pd.Series:
+    """A typed Parquet column as the text cell_text gives each value, a column at a time: text as it
+    is, whole numbers by Arrow, floats as Python prints them, anything else by its distinct values."""
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        values, kind = values.cast(kind.value_type), kind.value_type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = pc.fill_null(values.cast(pa.string()), "")
+    elif pa.types.is_integer(kind):
+        text = pc.fill_null(pc.cast(values, pa.string()), "")
+    elif pa.types.is_float64(kind):
+        numbers = values.to_numpy(zero_copy_only=False)
+        texts = numbers.astype(str)  # numpy's shortest repr, as repr(float)
+        texts[np.isnan(numbers)] = ""
+        text = pa.array(texts, pa.string())
+    else:
+        try:
+            encoded = pc.dictionary_encode(values)
+            distinct, positions = encoded.dictionary.to_pylist(), pc.fill_null(encoded.indices, -1)
+        except pa.ArrowNotImplementedError:  # lists, structs: one by one
+            distinct, positions = values.to_pylist(), pa.array(range(len(values)))
+        texts = [cell_text(value) for value in distinct] + [""]
+        text = pa.array(texts, pa.string()).take(pc.if_else(pc.less(positions, 0), len(distinct), positions))
+    return pd.Series(pd.arrays.ArrowStringArray(text), copy=False).astype("str")
 
 
 def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -350,9 +460,7 @@ class ChunkWriter:
 
     def write(self, table: pd.DataFrame) -> None:
         if self.suffix == ".csv":
-            table = neutralise_formulas(table) if self.escape_formulas else table
-            table.to_csv(self.tmp, mode="a" if self.rows else "w", header=not self.rows, index=False,
-                         encoding="utf-8-sig" if not self.rows else "utf-8")
+            self._write_csv(table)
         elif self.suffix == ".parquet":
             if self.parquet is None:
                 # Text columns are strings even when a first chunk holds only empty values.
@@ -365,6 +473,24 @@ class ChunkWriter:
         else:
             self.pending.append(table)
         self.rows += len(table)
+
+    def _write_csv(self, table: pd.DataFrame) -> None:
+        """UTF-8 with a byte-order mark, so that Excel reads Chinese text; rendered by Arrow where it
+        can, by pandas otherwise, the same bytes either way."""
+        rows = csv_rows(table, self.escape_formulas)
+        if rows is None:
+            table = neutralise_formulas(table) if self.escape_formulas else table
+            table.to_csv(self.tmp, mode="a" if self.rows else "w", header=not self.rows, index=False,
+                         encoding="utf-8-sig" if not self.rows else "utf-8")
+            return
+        with self.tmp.open("ab" if self.rows else "wb") as handle:
+            if not self.rows:
+                header = io.StringIO()
+                names = [str(name) for name in table.columns]
+                csv.writer(header, lineterminator="\n").writerow(
+                    [f"'{name}" if self.escape_formulas and is_formula(name) else name for name in names])
+                handle.write(header.getvalue().encode("utf-8-sig"))
+            handle.write(rows)
 
     def close(self, empty: pd.DataFrame) -> None:
         """Finish the file and put it in place; `empty` gives the columns when no chunk had rows."""

@@ -9,6 +9,7 @@ checked one layer up, in `loader.py`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -289,7 +290,7 @@ class SpecReader:
             self.problem(node, key_path, Say(f"expected a mapping (key: value), got {_kind(node).en}",
                                              f"这里应是映射(键: 值),实际是{_kind(node).zh}"))
             return None
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "location"}
         values: dict[str, Any] = {}
         present: set[str] = set()
@@ -354,6 +355,12 @@ _NAMES = {str: Say("a text", "文字"), int: Say("a whole number", "整数"), fl
 
 def _optional(annotation: Any) -> bool:
     return type(None) in typing.get_args(annotation)
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """A spec class's field types, resolved once (resolving strings of annotations is slow)."""
+    return typing.get_type_hints(cls)
 
 
 def _kind(node: yaml.Node) -> Say:

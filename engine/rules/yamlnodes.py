@@ -92,13 +92,11 @@ class YamlTooLarge(yaml.YAMLError):
         self.message, self.mark = message, mark
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader's composer, stopped at a nesting depth (its recursion would otherwise end in a
+class _BoundedComposer(yaml.composer.Composer):
+    """PyYAML's composer, stopped at a nesting depth (its recursion would otherwise end in a
     RecursionError around 500 levels)."""
 
-    def __init__(self, stream: str, max_depth: int) -> None:
-        super().__init__(stream)
-        self.max_depth, self.depth = max_depth, 0
+    max_depth = depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
         self.depth += 1
@@ -112,16 +110,49 @@ class _BoundedLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
+class _PythonLoader(_BoundedComposer, yaml.SafeLoader):
+    def __init__(self, stream: str, max_depth: int) -> None:
+        yaml.SafeLoader.__init__(self, stream)
+        self.max_depth = max_depth
+
+
+try:
+    from yaml._yaml import CParser
+except ImportError:  # PyYAML built without libyaml
+    CParser = None
+
+if CParser is not None:
+    class _FastLoader(_BoundedComposer, yaml.resolver.Resolver, CParser):  # type: ignore[misc]
+        """The composer over libyaml's events: libyaml scans and parses five times faster than
+        PyYAML's Python scanner, and composing in Python keeps the depth bound (libyaml's own composer
+        recurses in C without one) and the same marks."""
+
+        def __init__(self, stream: str, max_depth: int) -> None:
+            CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.max_depth = max_depth
+
+
+def _compose(loader_class: type, text: str, max_depth: int) -> yaml.Node | None:
+    loader = loader_class(text, max_depth)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 def bounded_compose(text: str) -> yaml.Node | None:
     """yaml.compose within the limits: nesting depth, no alias that contains itself, and at most
     `yaml_nodes` nodes once aliases are expanded (a 'billion laughs' file is a few lines of aliases
     that every reader of the tree would expand)."""
     bounds = limits()
-    loader = _BoundedLoader(text, bounds.yaml_depth)
     try:
-        node = loader.get_single_node()
-    finally:
-        loader.dispose()
+        node = _compose(_FastLoader if CParser is not None else _PythonLoader, text, bounds.yaml_depth)
+    except yaml.MarkedYAMLError:
+        # PyYAML's messages name the character at fault, libyaml's do not: a file with a mistake
+        # is read again, for the message a user can act on.
+        node = _compose(_PythonLoader, text, bounds.yaml_depth)
     if node is not None:
         _check_expansion(node, bounds.yaml_nodes)
     return node

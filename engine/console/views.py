@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -25,12 +25,14 @@ from engine.evaluation.batch import BatchRun
 from engine.evaluation.evaluate import CustomerEvaluation, display_label
 from engine.features.derive import CalibrateRun, DeriveRun
 from engine.messages import t
-from engine.plans.compose import ActionTrace
-from engine.plans.files import PlanRun
-from engine.plans.playbook import Catalog
 from engine.rules.literals import format_value
 from engine.rules.loader import display_path
 from engine.rules.model import Rulebook
+
+if TYPE_CHECKING:  # plans load Jinja and icalendar: only the commands that write plans pay for them
+    from engine.plans.compose import ActionTrace
+    from engine.plans.files import PlanRun
+    from engine.plans.playbook import Catalog
 
 
 def show_rulebook(rulebook: Rulebook, lang: str) -> None:

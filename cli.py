@@ -15,8 +15,8 @@ from engine.analysis.examples import run_examples
 from engine.analysis.explain import explain_customer
 from engine.analysis.regions import analyse
 from engine.console import views
+from engine.console.group import KeceGroup
 from engine.console.options import (
-    KeceGroup,
     calibrated_features,
     check_choice,
     check_horizon,

@@ -68,7 +68,7 @@ CUSTOMER_FILE = "客户文件(CSV、.xlsx、.parquet、.jsonl)。"
 
 PARAMS: dict[str, str] = {
     "kece --debug": "kece 内部出错时显示调用栈(写在命令之前或之后都可以)。",
-    "check --base": "另外按方案说明:与这里给出的规则相比,精确分析的结果有多少发生变化。可以是文件夹或 git 版本。",
+    "check --base": "另外按方案说明:与这里给出的规则(文件夹或 git 版本)相比,精确分析中有多少结果会改变。",
     "evaluate input": CUSTOMER_FILE,
     "evaluate --backend": "vectorized(批量计算)或 durable(durable_rules 引擎)。",
     "evaluate --output": "结果文件:按扩展名写成 .csv、.xlsx 或 .parquet。",

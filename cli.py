@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from engine.console import views
+from engine.console.group import KeceGroup
 from engine.console.options import (
-    KeceGroup,
     calibrated_features,
     check_choice,
     check_horizon,

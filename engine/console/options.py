@@ -22,17 +22,6 @@ if TYPE_CHECKING:  # pandas and the feature code load only for the commands that
     from engine.features.featureset import FeatureSet
 
 
-class KeceGroup(typer.core.TyperGroup):
-    """The kece command group. --debug is a group option, but people add it where they add every other
-    option, after the command (`kece evaluate x.csv --debug`): it is taken from anywhere before `--`."""
-
-    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
-        end = args.index("--") if "--" in args else len(args)
-        if "--debug" in args[:end]:
-            args = ["--debug", *(arg for arg in args[:end] if arg != "--debug"), *args[end:]]
-        return super().parse_args(ctx, args)
-
-
 def flag(*names: str, help: str) -> typer.models.OptionInfo:
     """A yes/no option. Typer 0.29 prints `<bool>` beside a flag in --help as if it took a value; an
     empty metavar shows it as the bare flag it is (tests/test_options.py checks every flag uses this)."""

@@ -34,11 +34,6 @@ if TYPE_CHECKING:  # the engine's result types; a command imports only what it r
     from engine.plans.playbook import Catalog
     from engine.rules.model import Rulebook
 
-if TYPE_CHECKING:  # plans load Jinja and icalendar: only the commands that write plans pay for them
-    from engine.plans.compose import ActionTrace
-    from engine.plans.files import PlanRun
-    from engine.plans.playbook import Catalog
-
 
 def show_rulebook(rulebook: Rulebook, lang: str) -> None:
     """`kece check`'s table: one row per scheme."""

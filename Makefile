@@ -44,6 +44,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
+	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_plan.py
 

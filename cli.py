@@ -160,9 +160,7 @@ def evaluate(
 ) -> None:
     """Evaluate customers: a file (CSV, .xlsx, .parquet, .jsonl; one output row per valid row) or one
     --customer JSON. Results are written as .csv, .xlsx or .parquet, by the output's extension."""
-    from engine.evaluation.batch import evaluate_file
     from engine.evaluation.evaluate import BACKENDS, evaluate_customer
-    from engine.io.screen import DUPLICATE_POLICIES
 
     check_lang(lang)
     if (input is None) == (customer is None):
@@ -180,6 +178,9 @@ def evaluate(
         evaluation = evaluate_customer(rulebook, record, scheme, chosen, lang, domain)  # type: ignore[arg-type]
         views.show_customer(evaluation, lang)
         return
+    from engine.evaluation.batch import evaluate_file  # a file's path: screening, chunked writers
+    from engine.io.screen import DUPLICATE_POLICIES
+
     with progress_bar(input, quiet, lang) as progress:  # type: ignore[arg-type]
         run = evaluate_file(rulebook, input, output, schemes=scheme, backend=chosen,  # type: ignore[arg-type]
                             id_column=id_column, rejects=rejects, lang=lang, encoding=encoding, sheet=sheet,

@@ -166,13 +166,24 @@ def test_lang_before_the_command_goes_to_the_command():
     assert result.exit_code == 0 and '"$schema"' in result.output
 
 
-def test_help_loads_no_heavy_module():
-    # `kece --help` as the console script runs it; building help imports no plotting, templating or rules engine.
-    code = ("import sys; sys.argv = ['kece', '--help']; import cli\n"
+HEAVY = ("pandas", "pyarrow", "matplotlib", "jinja2", "durable", "icalendar", "docx", "openpyxl")
+
+
+@pytest.mark.parametrize(("argv", "allowed"), [
+    (["--help"], ()),  # building help loads no data, plotting, templating or rules engine
+    (["evaluate", "--help"], ()),
+    (["evaluate", "data/samples/customers.csv", "-q", "-o", "{out}"], ("pandas", "pyarrow")),
+    (["evaluate", "--customer", '{"assets": 6000000, "credit_record": "excellent", "statements": "complete", '
+      '"risk_assessment": "complete"}', "--scheme", "bank_tier"], ("durable", "pandas", "pyarrow")),
+])
+def test_commands_load_only_the_modules_they_use(tmp_path, argv, allowed):
+    # as the console script runs it, in a fresh process
+    argv = [arg.replace("{out}", str(tmp_path / "out.csv")) for arg in argv]
+    code = (f"import sys; sys.argv = ['kece', *{argv!r}]; import cli\n"
             "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('matplotlib', 'jinja2', 'durable', 'icalendar', 'docx', 'openpyxl') "
-            "if m in sys.modules))")
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
                           env={"PATH": "", "COLUMNS": "120", "NO_COLOR": "1"})
-    assert "用法:kece" in done.stdout
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert done.stdout.strip().splitlines()[-1] == str(sorted(allowed))
+    if "--help" in argv:
+        assert "用法:kece" in done.stdout

@@ -11,7 +11,6 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from engine.backends.scope import domain_column, rows_domains
 from engine.backends.vectorized import CONFLICTED, OUT_OF_SCOPE, UNMATCHED, SchemeColumns
@@ -29,6 +28,7 @@ from engine.io.outputs import check_output_file, refuse_overwrite
 from engine.io.screen import DUPLICATE_POLICIES, DuplicateLog, Duplicates, footer_rejects, footer_rows
 from engine.io.tables import (
     ChunkWriter,
+    WriteBehind,
     apply_aliases,
     check_output_suffix,
     guess_id_column,
@@ -228,25 +228,31 @@ def evaluate_file(rulebook: Rulebook, input_path: Path, output: Path | None = No
     results, rejected = ChunkWriter(output, escape_formulas), ChunkWriter(rejects, escape_formulas)
     rows_in = rows_out = rows_rejected = count = 0
     by_column: dict[str, tuple[int, str]] = {}
+    def write(chunk: EvaluatedChunk) -> None:
+        out = results_table(chunk.prepared, chunk.columns, id_name, lang)
+        if features is not None:  # which calibration gave the calibrated features
+            out["calibration"] = features.label
+        results.write(out)
+        rejected.write(chunk.rejects)
+
+    writes = WriteBehind()
     try:
         for chunk in run.chunks:
-            out = results_table(chunk.prepared, chunk.columns, id_name, lang)
-            if features is not None:  # which calibration gave the calibrated features
-                out["calibration"] = features.label
-            results.write(out)
-            rejected.write(chunk.rejects)
+            writes.submit(write, chunk)
             for col in chunk.columns.values():
                 summaries[col.scheme.id].add(col)
             rows_in += chunk.rows_in
-            rows_out += len(out)
+            rows_out += len(chunk.prepared)
             rows_rejected += len(chunk.rejects)
             count_rejected_columns(chunk.rejects, by_column)
             count += 1
             if progress:
                 progress(rows_in)
+        writes.finish()
         results.finish(pd.DataFrame(columns=_result_columns(run.schemes, id_name)))
         rejected.finish(empty_rejects())
     except BaseException:
+        writes.abandon()
         results.abandon()
         rejected.abandon()
         raise
@@ -276,19 +282,18 @@ def _result_columns(schemes: list[Scheme], id_name: str) -> list[str]:
 
 
 def results_table(prepared: Prepared, columns: dict[str, SchemeColumns], id_name: str, lang: str) -> pd.DataFrame:
-    """One row per evaluated customer: the id, then per scheme its result, label (and score); text
-    columns are Arrow strings, spread from each scheme's few distinct results."""
+    """One row per evaluated customer: the id, then per scheme its result, label (and score); a
+    scheme's columns are categoricals of its few distinct results, never a string per customer."""
     data: dict[str, object] = {id_name: prepared.ids.reset_index(drop=True)}
     for scheme_id, col in columns.items():
         codes, texts = col.display_codes()
-        positions = pa.array(codes)
-        data[scheme_id] = _text_column(pa.array(texts, pa.string()).take(positions))
-        labels = pa.array([display_label(col.scheme, text, lang) for text in texts], pa.string())
-        data[f"{scheme_id}.label"] = _text_column(labels.take(positions))
+        data[scheme_id] = _categorical(texts, codes)
+        data[f"{scheme_id}.label"] = _categorical([display_label(col.scheme, text, lang) for text in texts], codes)
         if col.score is not None:
             data[f"{scheme_id}.score"] = col.score
     return pd.DataFrame(data)
 
 
-def _text_column(strings: pa.Array) -> pd.Series:
-    return pd.Series(pd.arrays.ArrowStringArray(strings), copy=False).astype("str")
+def _categorical(texts: list[str], codes: np.ndarray) -> pd.Categorical:
+    distinct, position = np.unique(np.array(texts, dtype=object), return_inverse=True)  # two rules may share a label
+    return pd.Categorical.from_codes(position[codes], categories=distinct.tolist())

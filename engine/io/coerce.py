@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import json
 import math
 import re
@@ -75,11 +76,15 @@ def column_key(decl: Input) -> tuple:
 def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Series, pd.Series]:
     """(typed column, reason per row in `lang`, or '' where the value was read).
 
-    Numbers written plainly are parsed by Arrow, and only the other cells (¥6,000,000, 500万) one by
-    one. A large column of another type with few distinct values (enums, yes/no, dates) is typed by
-    its distinct values, each read once, the results spread by index: every cell gets what
-    `_coerce_cells` gives it, in a fraction of the time."""
-    if len(text) >= FAST_PATH_ROWS and decl.type not in ("number", "integer"):
+    Numbers written plainly are parsed by Arrow (a large column of nothing else in one cast), and
+    only the other cells (¥6,000,000, 500万) one by one. A large column of another type with few
+    distinct values (enums, yes/no, dates) is typed by its distinct values, each read once, the
+    results spread by index: every cell gets what `_coerce_cells` gives it, in a fraction of the time."""
+    if len(text) >= FAST_PATH_ROWS and decl.type in ("number", "integer"):
+        plain = _plain_column(text, decl, lang)
+        if plain is not None:
+            return plain
+    elif len(text) >= FAST_PATH_ROWS:
         strings = arrow_strings(text)
         spread = _by_distinct_values(text, strings, decl, lang) if strings is not None else None
         if spread is not None:
@@ -95,16 +100,22 @@ def _by_distinct_values(text: pd.Series, strings: pa.Array, decl: Input,
     distinct = encoded.dictionary
     if len(distinct) > max(1, len(strings) // DISTINCT_SHARE) and decl.type not in ("enum", "boolean"):
         return None
-    # One more entry, after the distinct texts, for the missing cells (None).
-    cells = pd.Series(distinct.to_pylist() + [None], dtype=object)
-    typed, reasons = _coerce_cells(cells, decl, lang)
+    typed, reasons = _distinct_typed(tuple(distinct.to_pylist()), decl, lang)
     positions = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
     if isinstance(typed.dtype, pd.CategoricalDtype):
         spread = pd.Series(pd.Categorical.from_codes(typed.cat.codes.to_numpy()[positions], dtype=typed.dtype),
                            index=text.index)
     else:
         spread = pd.Series(typed.to_numpy()[positions], index=text.index, dtype=typed.dtype)
-    return spread, pd.Series(reasons.to_numpy()[positions], index=text.index, dtype=object)
+    spread_reasons = pd.Categorical.from_codes(reasons.cat.codes.to_numpy()[positions], dtype=reasons.dtype)
+    return spread, pd.Series(spread_reasons, index=text.index)
+
+
+def _distinct(texts: list[str], used: np.ndarray) -> list[str]:
+    chosen = [texts[code] for code in used]
+    if len(set(chosen)) != len(chosen):  # never expected: each check words its reason differently
+        raise ValueError(f"reasons worded alike: {chosen}")
+    return chosen
 
 
 def _plain_numbers(text: pd.Series) -> pd.Series:
@@ -139,20 +150,16 @@ def _coerce_cells(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
         text = text.mask(placeholder, "")
     empty = text.isna() | (text == "")
     kind = decl.type
+    plain = None
     if kind in ("number", "integer"):
         plain = _plain_numbers(text)
-        numbers = plain.where(np.isfinite(plain))
+        typed = plain.where(np.isfinite(plain))
         # Exported forms (1,234, ¥500, 12.5%, 500万, full-width digits) take the slower path.
-        other = ~empty & numbers.isna()
+        other = ~empty & typed.isna()
         if other.any():
             parsed = [exported_number(cell) for cell in text[other]]
-            numbers.loc[other] = np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
-        bad = ~empty & numbers.isna()
-        if kind == "integer":
-            fractional = numbers.notna() & ((numbers % 1 != 0) | (numbers.abs() >= MAX_INTEGER))
-            bad |= fractional
-            numbers = numbers.mask(fractional)
-        typed = numbers
+            typed.loc[other] = np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
+        bad = ~empty & typed.isna()
     elif kind == "date":
         typed = _days(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"))
         # numpy reads year 0 (0000-01-01); Python's dates, which explain and plans show, begin at year 1.
@@ -181,17 +188,67 @@ def _coerce_cells(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
     else:
         typed = pd.Series(pd.Categorical(text.where(~empty, None).astype(object)), index=text.index)
         bad = pd.Series(False, index=text.index)
+    return _checked(typed, bad, empty.fillna(True).astype(bool), plain, decl, lang)
+
+
+@functools.lru_cache(maxsize=64)
+def _distinct_typed(distinct: tuple[str, ...], decl: Input, lang: str) -> tuple[pd.Series, pd.Series]:
+    """The distinct texts typed, and one more entry for the missing cells (None); the chunks of a
+    file mostly hold the same few texts, typed once."""
+    return _coerce_cells(pd.Series([*distinct, None], dtype=object), decl, lang)
+
+
+def _plain_column(text: pd.Series, decl: Input, lang: str) -> tuple[pd.Series, pd.Series] | None:
+    """A number column whose every cell is blank or a plain decimal, read in one Arrow cast: what
+    `_coerce_cells` gives it (no cell of such a column is a placeholder, has spaces to strip or needs
+    the exported forms); None for any other column."""
+    strings = arrow_strings(text)
+    if strings is None:
+        return None
+    blank = pc.fill_null(pc.equal(pc.binary_length(strings), 0), True)
+    try:
+        numbers = pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), strings), pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    values = numbers.to_numpy(zero_copy_only=False)
+    empty = np.asarray(blank)
+    if (~np.isfinite(values) & ~empty).any():  # inf, nan or an overflow: the pattern decides
+        return None
+    plain = pd.Series(values, index=text.index, dtype="float64")
+    return _checked(plain, pd.Series(False, index=text.index), pd.Series(empty, index=text.index), plain, decl, lang)
+
+
+def _checked(typed: pd.Series, bad: pd.Series, empty: pd.Series, plain: pd.Series | None, decl: Input,
+             lang: str) -> tuple[pd.Series, pd.Series]:
+    """The checks after reading: whole numbers, required values and bounds; each row's reason."""
+    kind = decl.type
     bad = bad.fillna(False).astype(bool)
-    huge = pd.Series(False, index=text.index)
-    if kind == "integer":  # a whole number, but beyond what a float64 column holds exactly
-        huge = (~empty & ~text.isna()) & bad & plain.abs().ge(MAX_INTEGER).fillna(False)
-    reasons = pd.Series("", index=text.index, dtype=object)
+    huge = pd.Series(False, index=typed.index)
+    if kind == "integer":
+        values = typed.to_numpy()
+        with np.errstate(invalid="ignore"):
+            fractional = pd.Series(~np.isnan(values) & ((np.trunc(values) != values) | (np.abs(values) >= MAX_INTEGER)),
+                                   index=typed.index)
+        bad |= fractional
+        typed = typed.mask(fractional)
+        # a whole number, but beyond what a float64 column holds exactly
+        huge = ~empty & bad & plain.abs().ge(MAX_INTEGER).fillna(False)  # type: ignore[union-attr]
+    # Each row's reason as a code into a few texts (later checks override earlier ones): a
+    # categorical column, compared and spread by its codes rather than a string per row.
+    texts: list[str] = [""]
+    codes = np.zeros(len(typed), dtype=np.int8)
+
+    def give(rows: pd.Series | np.ndarray, reason: Say) -> None:
+        rows = np.asarray(rows, dtype=bool)
+        if rows.any():
+            texts.append(reason.get(lang))
+            codes[rows] = len(texts) - 1
+
     expected = TYPE_NAMES[kind]
-    reasons[bad] = (enum_listing(decl) if kind == "enum" else Say(f"not {expected.en}", f"不是{expected.zh}")).get(lang)
-    reasons[huge.astype(bool)] = Say("too large (at most 2^53 - 1)", "太大(最大为 2^53 - 1)").get(lang)
+    give(bad, enum_listing(decl) if kind == "enum" else Say(f"not {expected.en}", f"不是{expected.zh}"))
+    give(huge, Say("too large (at most 2^53 - 1)", "太大(最大为 2^53 - 1)"))
     if decl.required:
-        reasons[empty.fillna(True).astype(bool).to_numpy()] = Say("empty, but a value is required",
-                                                                  "为空,但这一项必填").get(lang)
+        give(empty, Say("empty, but a value is required", "为空,但这一项必填"))
     if kind in ("number", "integer", "date"):
         for bound, outside, word in ((decl.min, typed < (decl.min if decl.min is not None else 0), "below"),
                                      (decl.max, typed > (decl.max if decl.max is not None else 0), "above")):
@@ -199,9 +256,12 @@ def _coerce_cells(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
                 continue
             outside = outside.fillna(False).astype(bool) & ~bad
             shown = format_value(kind, bound)
-            reasons[outside] = (Say(f"below the minimum {shown}", f"小于最小值 {shown}") if word == "below"
-                                else Say(f"above the maximum {shown}", f"大于最大值 {shown}")).get(lang)
+            give(outside, Say(f"below the minimum {shown}", f"小于最小值 {shown}") if word == "below"
+                 else Say(f"above the maximum {shown}", f"大于最大值 {shown}"))
             typed = typed.mask(outside)
+    used = np.unique(codes)  # distinct categories: two checks may give one text
+    reasons = pd.Series(pd.Categorical.from_codes(np.searchsorted(used, codes), categories=_distinct(texts, used)),
+                        index=typed.index)
     return typed, reasons
 
 

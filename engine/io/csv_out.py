@@ -71,13 +71,19 @@ def csv_rows(table: pd.DataFrame, escape_formulas: bool) -> bytes | None:
         return None
     cells = []
     for _, column in table.items():
-        text = _column_text(column)
+        if isinstance(column.dtype, pd.CategoricalDtype):  # escaped and quoted once per distinct value
+            text = _categorical_text(column, escape_formulas)
+        else:
+            text = _column_text(column)
+            if text is None:
+                return None
+            text = text.cast(pa.large_string())  # pandas holds large strings, other columns not: one type to join
+            if escape_formulas and not pd.api.types.is_numeric_dtype(column.dtype):
+                text = neutralised(text)
+            text = _quoted(text)
         if text is None:
             return None
-        text = text.cast(pa.large_string())  # pandas holds large strings, other columns not: one type to join
-        if escape_formulas and not pd.api.types.is_numeric_dtype(column.dtype):
-            text = neutralised(text)
-        cells.append(_quoted(text))
+        cells.append(text)
     lines = pc.binary_join_element_wise(*cells, _LARGE(","))
     lines = pc.binary_join_element_wise(lines, _LARGE(""), _LARGE("\n"))  # every row ends with a newline
     if lines.null_count:  # never expected: every cell is filled; pandas writes such a table
@@ -101,15 +107,20 @@ def _column_text(column: pd.Series) -> pa.Array | None:
         texts = values.astype(str)  # what pandas writes: numpy's shortest repr, '' for NaN
         texts[np.isnan(values)] = ""
         return pa.array(texts, pa.string())
-    if isinstance(dtype, pd.CategoricalDtype):
-        if not all(isinstance(value, str) for value in dtype.categories):
-            return None
-        codes = pa.array(column.cat.codes.to_numpy(), mask=column.cat.codes.to_numpy() < 0)
-        return pc.fill_null(pc.take(pa.array(list(dtype.categories), pa.string()), codes), "")
     if isinstance(dtype, pd.StringDtype) or pd.api.types.is_object_dtype(dtype):
         strings = arrow_strings(column)
         return None if strings is None else pc.fill_null(strings, "")
     return None
+
+
+def _categorical_text(column: pd.Series, escape_formulas: bool) -> pa.Array | None:
+    categories = list(column.dtype.categories)
+    if not all(isinstance(value, str) for value in categories):
+        return None
+    texts = pa.array([*categories, ""], pa.large_string())  # the last: a missing value
+    texts = _quoted(neutralised(texts) if escape_formulas else texts)
+    codes = column.cat.codes.to_numpy()
+    return texts.take(pa.array(np.where(codes < 0, len(categories), codes)))
 
 
 def _quoted(strings: pa.Array) -> pa.Array:

@@ -14,9 +14,13 @@ import itertools
 import json
 import math
 import os
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty, Full, Queue
 
 import numpy as np
 import pandas as pd
@@ -190,7 +194,7 @@ def _arrow_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: in
                                                   strings_can_be_null=False, quoted_strings_can_be_null=False,
                                                   null_values=[]))
         start, pending, count = header_row + 1, [], 0
-        for batch in itertools.chain(reader, [None]):
+        for batch in itertools.chain(_read_ahead(reader), [None]):
             if ragged:
                 raise _NotForArrow
             if batch is not None:
@@ -210,6 +214,44 @@ def _arrow_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: in
             yield _ArrowChunk(InputTable(pd.DataFrame(columns=names, dtype=str), encoding), 0)
     except pa.ArrowException:
         raise _NotForArrow from None
+
+
+def _read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 3) -> Iterator[pa.RecordBatch]:
+    """The batches, parsed on a thread of their own while the caller types and evaluates the ones
+    before (Arrow's streaming reader parses only when asked, and releases the GIL while it does)."""
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        queue.put(batch, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(done)
+        except BaseException as exc:  # handed to the caller, raised there
+            queue.put(exc)
+
+    worker = threading.Thread(target=produce, name="kece-read", daemon=True)
+    worker.start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # let a producer blocked on a full queue see the stop
+            try:
+                queue.get(timeout=0.1)
+            except Empty:
+                pass
 
 
 def _pandas_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int, header: list[str],
@@ -515,3 +557,32 @@ class ChunkWriter:
         if self.parquet is not None:
             self.parquet.close()
         self.tmp.unlink(missing_ok=True)
+
+
+class WriteBehind:
+    """Writes chunks on one background thread, in order, while the caller reads and types the next
+    ones: rendering CSV runs in Arrow and numpy, which release the GIL, so on two cores both go on at
+    once. At most `depth` chunks wait; a write's error is raised in the caller at its next call."""
+
+    def __init__(self, depth: int = 2) -> None:
+        self.depth = depth
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kece-write")
+        self.pending: deque[Future] = deque()
+
+    def submit(self, write: Callable[..., None], *args: object) -> None:
+        self.pending.append(self.pool.submit(write, *args))
+        while len(self.pending) > self.depth:
+            self.pending.popleft().result()
+
+    def finish(self) -> None:
+        """Wait for every write; raise the first error."""
+        try:
+            while self.pending:
+                self.pending.popleft().result()
+        finally:
+            self.pool.shutdown(wait=True)
+
+    def abandon(self) -> None:
+        """Stop: drop the writes not started, wait for the one running (its file is then removed)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pending.clear()

@@ -208,8 +208,6 @@ def _arrow_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: in
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
                 yield _ArrowChunk(InputTable(_without_blank_rows(chunk), encoding), len(chunk))
-                if batch is None and not count:
-                    break
         if start == header_row + 1:  # a header and no rows: still one (empty) chunk to decide on
             yield _ArrowChunk(InputTable(pd.DataFrame(columns=names, dtype=str), encoding), 0)
     except pa.ArrowException:

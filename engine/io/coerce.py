@@ -124,7 +124,7 @@ def _plain_numbers(text: pd.Series) -> pd.Series:
     (it reads 3E30 as 3.0000000000000003e+30), and a value on a rule's threshold must compare equal."""
     strings = arrow_strings(text)
     if strings is None:  # not text: cell by cell
-        return pd.Series([float(cell) if isinstance(cell, str) and re.match(PLAIN_DECIMAL, cell) else np.nan
+        return pd.Series([float(cell) if isinstance(cell, str) and re.fullmatch(PLAIN_DECIMAL[1:-1], cell) else np.nan
                           for cell in text], index=text.index, dtype="float64")
     blank = pc.equal(pc.binary_length(strings), 0)
     try:  # a clean column in one cast, without matching every cell against the pattern

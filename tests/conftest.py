@@ -60,3 +60,33 @@ examples:
 def bank_rules(rules_dir) -> Path:
     """A folder with the small bank_tier pack above (BANK)."""
     return rules_dir({"bank_tier.yaml": BANK})
+
+
+def spark_unavailable() -> str | None:
+    """Why the Spark tests cannot run here (no pyspark, no Java 17+), or None when they can."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        return "Spark tests skipped: pyspark is not installed (pip install -e '.[spark]'; .ci/run installs it)"
+    from engine.spark.session import JAVA_MIN, find_java, java_version
+
+    java = find_java()
+    version = java_version(java) if java else None
+    if version is None or version < JAVA_MIN:
+        return f"Spark tests skipped: no Java {JAVA_MIN}+ (apt-get install openjdk-17-jre-headless)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the Spark tests, all for one reason, which `-ra` prints as one line."""
+    spark_items = [item for item in items if item.get_closest_marker("spark")]
+    if not spark_items:
+        return
+    reason = spark_unavailable()
+    if reason:
+        for item in spark_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "spark: runs on a local Spark session (needs pyspark and Java 17+)")

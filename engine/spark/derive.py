@@ -45,9 +45,11 @@ from engine.spark.frames import (
     EXTRA,
     ROW,
     check_parquet_target,
+    extra_cell_rejects,
     local_path,
     numbered,
     read_source,
+    source_text,
     text_cells,
     write_parquet,
 )
@@ -198,11 +200,8 @@ def _type_pieces(plan: TypingPlan, batches: Iterator[pd.DataFrame]) -> Iterator[
             if EXTRA in batch.columns:
                 over = batch[EXTRA].notna().to_numpy()
                 if over.any():
-                    reason = Say("more cells than the header has", "单元格比表头的列多").get(plan.lang)
-                    unreadable = pd.DataFrame({"row": rows[over], "id": table[plan.columns["customer_id"]][over]
-                                               .to_numpy(), "column": "", "reason": reason,
-                                               "value": table[over].astype(str).agg(",".join, axis=1).str.slice(0, 200)
-                                               .to_numpy()}, columns=REJECT_COLUMNS)
+                    unreadable = extra_cell_rejects(table[over], batch.loc[over, EXTRA], plan.columns["customer_id"],
+                                                    plan.lang)
                     table = table[~over]
             if len(table.columns) > 1:  # blank rows are not transactions (engine.io.tables)
                 table = table[~(table == "").all(axis=1)]
@@ -345,6 +344,7 @@ def derive_source(source: str, output: str, features: FeatureSet, *, master: str
     """`kece derive SOURCE --engine spark`: features per customer and the rejects, as Parquet."""
     from engine.spark.session import spark_session
 
+    source = source_text(source)
     rejects = rejects or str(Path(output.rstrip("/")).with_name(f"{Path(output.rstrip('/')).stem}.rejects.parquet"))
     check_parquet_target(output, "--output")
     check_parquet_target(rejects, "--rejects")

@@ -42,9 +42,11 @@ from engine.spark.frames import (
     ROW,
     Source,
     check_parquet_target,
+    extra_cell_rejects,
     local_path,
     numbered,
     read_source,
+    source_text,
     text_cells,
     write_parquet,
 )
@@ -245,7 +247,7 @@ def evaluate_piece(plan: Plan, batch: pd.DataFrame) -> pd.DataFrame:
     if plan.extra:
         over = batch[EXTRA].notna().to_numpy()
         if over.any():
-            unreadable = _extra_cells(table[over], batch.loc[over, EXTRA], plan)
+            unreadable = extra_cell_rejects(table[over], batch.loc[over, EXTRA], plan.id_name, plan.lang)
             table = table[~over]
     kept = _without_blank_rows(table)
     screen = None
@@ -264,15 +266,6 @@ def evaluate_piece(plan: Plan, batch: pd.DataFrame) -> pd.DataFrame:
         tallies += [(col.scheme.id, UNMATCHED, summary.unmatched), (col.scheme.id, CONFLICTS, summary.conflicts),
                     (col.scheme.id, OUT_OF_SCOPE, summary.out_of_scope), (col.scheme.id, TOTAL, summary.total)]
     return _together(plan, results, chunk.rejects, tallies)
-
-
-def _extra_cells(table: pd.DataFrame, extra: pd.Series, plan: Plan) -> pd.DataFrame:
-    """A CSV line with more cells than the header: rejected whole, its cells kept in the reject."""
-    cells = table.astype(str).agg(",".join, axis=1) + "," + extra.astype(str).to_numpy()
-    reason = Say("more cells than the header has", "单元格比表头的列多").get(plan.lang)
-    ids = table[plan.id_name].to_numpy() if plan.id_name else ""
-    return pd.DataFrame({"row": table.index.to_numpy(dtype=np.int64), "id": ids, "column": "",
-                         "value": cells.str.slice(0, 200).to_numpy(), "reason": reason}, columns=REJECT_COLUMNS)
 
 
 def _together(plan: Plan, results: pd.DataFrame, rejects: pd.DataFrame, tallies: list[tuple[str, str, int]]
@@ -351,6 +344,7 @@ def evaluate_source(rulebook: Rulebook, source: str, output: str | None = None, 
     write results and rejects as Parquet, and count them as a file run does."""
     from engine.spark.session import spark_session
 
+    source = source_text(source)
     stem = Path(source.removeprefix("table:").replace(".", "_") if source.startswith("table:")
                 else source.rstrip("/")).stem
     output = output or str(Path("kece-out") / f"{stem}.evaluated.parquet")
@@ -371,3 +365,12 @@ def evaluate_source(rulebook: Rulebook, source: str, output: str | None = None, 
     return BatchRun(Path(source), Path(output), Path(rejects), tally.rows_in, tally.rows_out, tally.rows_rejected,
                     tally.summaries, evaluation.skipped, "vectorized", read.encoding, 1, evaluation.missing,
                     tally.rejected_columns, evaluation.duplicates)  # type: ignore[arg-type]
+
+
+def refuse_options(given: dict[str, object], lang: str = "zh") -> None:
+    """Options a Spark run does not take (a single customer, Excel sheets, the durable backend…): a
+    usage error naming them, rather than a run that quietly ignores them."""
+    named = [option for option, value in given.items() if value not in (None, False, "")]
+    if named:
+        raise UsageError(Say(f"--engine spark does not take {', '.join(named)}",
+                             f"--engine spark 不支持 {'、'.join(named)}"))

@@ -13,6 +13,7 @@ rows from 2, as a file run numbers them; a table's rows from 1. A caller with it
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import InputFileError, Say, UsageError
+from engine.io.coerce import REJECT_COLUMNS
 from engine.io.tables import FIRST_ROW, _check_header, cell_text, detect_encoding
 
 if TYPE_CHECKING:
@@ -40,6 +42,14 @@ class Source:
     columns: list[str]  # the source's own columns, in order
     encoding: str | None = None
     path: Path | None = None  # a local file, when it is one
+
+
+def source_text(source: object) -> str:
+    """A source as Spark reads it: a command-line path loses one slash of a URI (hdfs:/nn/x), put back."""
+    text = str(source)
+    if text.startswith("file:/") and not text.startswith("file:///"):
+        return "file:///" + text.removeprefix("file:").lstrip("/")
+    return re.sub(r"^([A-Za-z][\w+.-]*):/(?!/)", r"\1://", text)
 
 
 def is_table(source: str) -> bool:
@@ -132,6 +142,8 @@ def numbered(frame: DataFrame, first: int) -> DataFrame:
     from pyspark.sql import functions as F
 
     marked = frame.withColumn(ROW, F.monotonically_increasing_id())
+    if frame.rdd.getNumPartitions() == 1:  # a small source: positions are the numbers, no counting pass
+        return marked.withColumn(ROW, F.col(ROW) + F.lit(first))
     counts = dict(marked.groupBy(F.shiftright(ROW, 33).alias("part")).count().collect())
     offsets, total = [], 0
     for part in range(max(counts, default=-1) + 1):
@@ -155,6 +167,15 @@ def text_cells(batch: pd.DataFrame, columns: list[str], strings: set[str]) -> pd
         else:
             out[name] = column.astype(object).map(cell_text).to_numpy()
     return pd.DataFrame(out, index=batch.index)
+
+
+def extra_cell_rejects(table: pd.DataFrame, extra: pd.Series, id_name: str | None, lang: str) -> pd.DataFrame:
+    """CSV lines with more cells than the header, rejected whole with their cells (never cut short)."""
+    cells = table.astype(str).agg(",".join, axis=1) + "," + extra.astype(str).to_numpy()
+    reason = Say("more cells than the header has", "单元格比表头的列多").get(lang)
+    return pd.DataFrame({"row": table.index.to_numpy(dtype=np.int64), "id": table[id_name].to_numpy() if id_name
+                         else "", "column": "", "value": cells.str.slice(0, 200).to_numpy(), "reason": reason},
+                        columns=REJECT_COLUMNS)
 
 
 def write_parquet(frame: DataFrame, target: str) -> None:

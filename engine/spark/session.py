@@ -77,14 +77,21 @@ def require_java() -> None:
                              f"--engine spark 需要 Java {JAVA_MIN}+;{java} {shown_zh};{how.zh}"))
 
 
+def active_session():
+    """The session a spark-submit job (or a notebook) already runs, if any."""
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
+
+
 def spark_session(master: str | None = None, app_name: str = "kece") -> SparkSession:
     """The active Spark session (as under spark-submit), or a new one on `master` (default local[*]):
-    no web UI, no progress bars, errors-only logging, Python workers on this interpreter locally."""
+    no web UI, no progress bars, errors-only logging once started, Python workers on this interpreter locally."""
     require_pyspark()
     from pyspark.sql import SparkSession
 
     quiet_pandas_warning()
-    active = SparkSession.getActiveSession()
+    active = active_session()
     if active is not None and master is None:
         return active
     require_java()
@@ -93,12 +100,10 @@ def spark_session(master: str | None = None, app_name: str = "kece") -> SparkSes
     if local:  # executors are this machine: the same Python, with pandas and kece
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYTHONWARNINGS", f"ignore:{PANDAS_WARNING}:FutureWarning")
-    log4j = Path(__file__).with_name("log4j2.properties")
     builder = (SparkSession.builder.master(master).appName(app_name)
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={log4j}")
                .config("spark.sql.session.timeZone", "UTC"))
     if local:  # a few shuffle partitions per core, not the cluster default of 200
         builder = builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PER_CORE * _cores(master)))

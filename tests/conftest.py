@@ -75,18 +75,3 @@ def spark_unavailable() -> str | None:
     if version is None or version < JAVA_MIN:
         return f"Spark tests skipped: no Java {JAVA_MIN}+ (apt-get install openjdk-17-jre-headless)"
     return None
-
-
-def pytest_collection_modifyitems(config, items):
-    """Skip the Spark tests, all for one reason, which `-ra` prints as one line."""
-    spark_items = [item for item in items if item.get_closest_marker("spark")]
-    if not spark_items:
-        return
-    reason = spark_unavailable()
-    if reason:
-        for item in spark_items:
-            item.add_marker(pytest.mark.skip(reason=reason))
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "spark: runs on a local Spark session (needs pyspark and Java 17+)")

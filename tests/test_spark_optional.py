@@ -37,16 +37,19 @@ def test_without_pyspark_engine_spark_says_what_to_install(monkeypatch, tmp_path
     assert "pip install 'kece[spark]'" in result.output and "Traceback" not in result.output
 
 
-def test_without_java_engine_spark_says_where_to_get_it(monkeypatch, tmp_path):
-    pytest.importorskip("pyspark")
+def test_without_java_engine_spark_says_where_to_get_it(monkeypatch):
+    from engine.errors import UsageError
     from engine.spark import session
 
     monkeypatch.setattr(session, "find_java", lambda: None)
-    monkeypatch.setattr(session, "active_session", lambda: None)
-    result = CliRunner().invoke(app, ["derive", str(REPO / "data" / "cdnow" / "CDNOW_master.txt"), "--engine",
-                                      "spark", "--lang", "en", "-o", str(tmp_path / "x.parquet")])
-    assert result.exit_code == 2
-    assert "needs Java" in result.output and "openjdk-17-jre-headless" in result.output
+    with pytest.raises(UsageError) as raised:
+        session.require_java()
+    assert raised.value.exit_code == 2
+    assert "openjdk-17-jre-headless" in raised.value.render("en") and "Java 17" in raised.value.render("zh")
+    monkeypatch.setattr(session, "find_java", lambda: "/usr/bin/java")
+    monkeypatch.setattr(session, "java_version", lambda java: 11)
+    with pytest.raises(UsageError, match="is Java 11"):
+        session.require_java()
 
 
 def test_options_spark_does_not_take_are_refused(tmp_path):

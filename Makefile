@@ -6,8 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Reinstall when the project's metadata changes; otherwise both targets reuse the environment.
 STAMP := $(VENV)/.installed
+# The optional Spark extra (pyspark, ~450 MB); `make test` runs the Spark tests only where it and Java 17+ are.
+SPARK_STAMP := $(VENV)/.spark-installed
 
-.PHONY: demo test lint bench bench-large schema clean
+.PHONY: demo test lint bench bench-large bench-spark spark schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +18,12 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
+	touch $(SPARK_STAMP)
+
+spark: $(SPARK_STAMP)
 
 demo: $(STAMP)
 	@rm -rf kece-out/demo
@@ -50,6 +58,9 @@ bench: $(STAMP)
 
 bench-large: $(STAMP)
 	$(BIN)/python bench/bench_large.py
+
+bench-spark: $(SPARK_STAMP)
+	$(BIN)/python bench/bench_spark.py
 
 schema: $(STAMP)
 	$(BIN)/kece schema -o docs/kece-rules.schema.json

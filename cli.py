@@ -31,11 +31,13 @@ from engine.console.params import (
     CustomerJsonOption,
     DomainOption,
     EncodingOption,
+    EngineOption,
     FailOnChangeOption,
     HeaderRowOption,
     IdColumnOption,
     JsonOption,
     LangOption,
+    MasterOption,
     MovedOption,
     PageOption,
     QuietOption,
@@ -49,6 +51,9 @@ from engine.console.streams import debug, err, handles_errors, out
 from engine.errors import Say, UsageError
 from engine.messages import t
 from engine.rules.loader import display_path
+
+ENGINES = ("local", "spark")
+DERIVE_OUTPUT = Path("kece-out/customers.csv")
 
 app = typer.Typer(
     name="kece",
@@ -156,6 +161,8 @@ def evaluate(
     = "first",
     max_rejected: Annotated[float, typer.Option(help="Exit 1 when more than this share of the rows is rejected "
                                                 "(0 to 1; 1 never).")] = 0.5,
+    engine: EngineOption = "local",
+    master: MasterOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Evaluate customers: a file (CSV, .xlsx, .parquet, .jsonl; one output row per valid row) or one
@@ -167,9 +174,24 @@ def evaluate(
         raise UsageError(Say("give either an input file or --customer JSON (not both)",
                              "请给出输入文件或 --customer JSON(二选一)"))
     chosen = check_choice("--backend", backend or ("durable" if customer is not None else "vectorized"), BACKENDS)
+    spark = check_choice("--engine", engine, ENGINES) == "spark"
     if not 0 <= max_rejected <= 1:
         raise UsageError(Say(f"--max-rejected is a share between 0 and 1, not {max_rejected}",
                              f"--max-rejected 是 0 到 1 之间的比例,不能是 {max_rejected}"))
+    if spark:
+        from engine.io.screen import DUPLICATE_POLICIES
+        from engine.spark.evaluate import evaluate_source, refuse_options
+
+        refuse_options({"--customer": customer, "--backend": backend not in ("", "vectorized"), "--sheet": sheet,
+                        "--header-row": header_row, "--calibration": calibration, "--raw-csv": raw_csv}, lang)
+        run = evaluate_source(load_rules(rules, lang), str(input), str(output) if output else None,
+                              str(rejects) if rejects else None, master=master, schemes=scheme, id_column=id_column,
+                              lang=lang, domain=domain, encoding=encoding,
+                              duplicates=check_choice("--duplicates", duplicates, DUPLICATE_POLICIES))
+        views.show_run(run, lang)
+        if views.show_rejected(run, lang, max_rejected):
+            raise typer.Exit(1)
+        return
     rulebook = load_rules(rules, lang)
     hook = calibrated_features(calibration, rules, lang)
     if customer is not None:
@@ -449,8 +471,9 @@ def compare(
 @handles_errors
 def derive(
     input: Annotated[Path, typer.Argument(help="Transactions file: customer id, date, amount, optional quantity.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Customer features file (.csv, .xlsx, .parquet).")]
-    = Path("kece-out/customers.csv"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Customer features file (.csv, .xlsx, .parquet; "
+                                         "with --engine spark a .parquet folder, default kece-out/customers.parquet).")]
+    = DERIVE_OUTPUT,
     as_of: AsOfOption = None,
     calibration: CalibrationOption = None,
     rules: RulesOption = None,
@@ -458,6 +481,8 @@ def derive(
     encoding: Annotated[str | None, typer.Option(help="Text encoding of a CSV or text file.")] = None,
     sheet: SheetOption = None,
     raw_csv: RawCsvOption = False,
+    engine: EngineOption = "local",
+    master: MasterOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """One row per customer from a transactions file: recency, frequency, spend, trend, churn, and the
@@ -468,6 +493,16 @@ def derive(
     check_lang(lang)
     features = load_feature_set(rules, lang)
     loaded = load_calibration(calibration, display_path(calibration)) if calibration else None
+    if check_choice("--engine", engine, ENGINES) == "spark":
+        from engine.spark.derive import derive_source
+        from engine.spark.evaluate import refuse_options
+
+        refuse_options({"--sheet": sheet, "--raw-csv": raw_csv}, lang)
+        spark_output = str(output) if output != DERIVE_OUTPUT else "kece-out/customers.parquet"
+        views.show_derive(derive_source(str(input), spark_output, features, master=master, as_of=as_of,
+                                        calibration=loaded, rejects=str(rejects) if rejects else None,
+                                        encoding=encoding, lang=lang), calibration, lang)
+        return
     run = derive_file(input, output, features, as_of=as_of, calibration=loaded, rejects=rejects, encoding=encoding,
                       sheet=sheet, lang=lang, escape_formulas=not raw_csv)
     views.show_derive(run, calibration, lang)

@@ -56,3 +56,30 @@ def synthetic_table(schemes: list[Scheme], rows: int, seed: int = 7) -> pd.DataF
         text[rng.random(rows) < MISSING_SHARE] = ""
         columns[name] = text
     return pd.DataFrame(columns)
+
+
+# Cells as exports write them: money with a currency sign and separators, 万 units, text where a
+# number belongs, empty cells; they are read, or rejected with a reason, never dropped.
+MESSY_NUMBERS = np.array(["¥6,000,000", "500万", "abc", "", "1,234.5", "１２０", "N/A"], dtype=object)
+MESSY_SHARE = 0.05
+FOOTER_EVERY = 20_000  # a 合计 row, as a spreadsheet's subtotal
+REPEATED_SHARE = 0.002  # rows whose id is another row's
+
+
+def messy_table(schemes: list[Scheme], rows: int, seed: int = 11) -> pd.DataFrame:
+    """`synthetic_table` with the mess of real exports: exported number forms, unreadable cells,
+    合计 rows, repeated customer ids (the `id` column)."""
+    rng = np.random.default_rng(seed)
+    table = synthetic_table(schemes, rows, seed)
+    declared = {name: decl for scheme in schemes for name, decl in scheme.inputs.items()}
+    for name, decl in declared.items():
+        picked = rng.random(rows) < MESSY_SHARE
+        if decl.type in ("number", "integer"):
+            table.loc[picked, name] = rng.choice(MESSY_NUMBERS, int(picked.sum()))
+        elif decl.type in ("enum", "boolean", "date"):
+            table.loc[picked, name] = rng.choice(np.array(["abc", "", "无"], dtype=object), int(picked.sum()))
+    repeated = np.flatnonzero(rng.random(rows) < REPEATED_SHARE)
+    table.loc[repeated, "id"] = table["id"].to_numpy()[rng.integers(0, rows, len(repeated))]
+    footers = np.arange(FOOTER_EVERY - 1, rows, FOOTER_EVERY)
+    table.loc[footers, "id"] = rng.choice(np.array(["合计", "小计", "Total"], dtype=object), len(footers))
+    return table

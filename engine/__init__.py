@@ -9,6 +9,7 @@ check, derive features and write action plans. Import from here; the subpackages
     evaluation/  the evaluation API: one customer, a prepared table, a file in chunks
     analysis/    what the rules do: exact overlap/gap analysis, explain, examples, the report
     plans/       action plans: composing, the playbook sandbox, rendering and writing files
+    spark/       optional: the same evaluation and derive on Apache Spark (pyspark, Java 17+)
     console/     the terminal views of cli.py (rich)
 
 Names resolve on first use (PEP 562), so `import engine` stays cheap and `kece --help` starts fast.
@@ -58,6 +59,8 @@ _EXPORTS: dict[str, str] = {
     "render_plan": "engine.plans.files",
     "load_catalog": "engine.plans.playbook",
     "check_playbooks": "engine.plans.playbook_check",
+    # spark (optional: pyspark loads only when a Spark run starts)
+    "evaluate_spark": "engine.spark.evaluate",
     # workspace
     "init_workspace": "engine.workspace",
     "bundled_dir": "engine.bundled",
@@ -84,6 +87,7 @@ __all__ = [
     "evaluate_customer",
     "evaluate_file",
     "evaluate_prepared",
+    "evaluate_spark",
     "explain_customer",
     "init_workspace",
     "json_schema",
@@ -136,4 +140,5 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from engine.rules.loader import load_rulebook, load_scheme_text
     from engine.rules.model import Rulebook, Scheme
     from engine.rules.spec import json_schema
+    from engine.spark.evaluate import evaluate_spark
     from engine.workspace import init_workspace

@@ -60,3 +60,18 @@ examples:
 def bank_rules(rules_dir) -> Path:
     """A folder with the small bank_tier pack above (BANK)."""
     return rules_dir({"bank_tier.yaml": BANK})
+
+
+def spark_unavailable() -> str | None:
+    """Why the Spark tests cannot run here (no pyspark, no Java 17+), or None when they can."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        return "Spark tests skipped: pyspark is not installed (pip install -e '.[spark]'; .ci/run installs it)"
+    from engine.spark.session import JAVA_MIN, find_java, java_version
+
+    java = find_java()
+    version = java_version(java) if java else None
+    if version is None or version < JAVA_MIN:
+        return f"Spark tests skipped: no Java {JAVA_MIN}+ (apt-get install openjdk-17-jre-headless)"
+    return None

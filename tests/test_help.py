@@ -187,3 +187,9 @@ def test_commands_load_only_the_modules_they_use(tmp_path, argv, allowed):
     assert done.stdout.strip().splitlines()[-1] == str(sorted(allowed))
     if "--help" in argv:
         assert "用法:kece" in done.stdout
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_brackets_in_help_texts_are_shown_not_read_as_markup(lang):
+    result = run("evaluate", "--help", env={"KECE_LANG": lang, "COLUMNS": "200"})
+    assert "'kece[spark]'" in result.output and "local[2]" in result.output

@@ -28,7 +28,8 @@ ALLOWED: dict[str, set[str]] = {
     "evaluation": {"rules", "backends", "io"},
     "analysis": {"rules", "backends", "io", "evaluation"},
     "plans": {"rules", "backends", "io", "evaluation", "analysis", "features"},
-    "console": {"rules", "backends", "io", "evaluation", "analysis", "features", "plans", "workspace"},
+    "spark": {"rules", "backends", "io", "evaluation", "features"},
+    "console": {"rules", "backends", "io", "evaluation", "analysis", "features", "plans", "workspace", "spark"},
 }
 
 
@@ -79,6 +80,16 @@ def test_importing_engine_loads_no_subpackage():
     code = "import sys, engine; print(sorted(m for m in sys.modules if m.startswith('engine.')))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_pyspark_is_imported_only_inside_functions_of_engine_spark():
+    # `kece --help` and users without the spark extra never load pyspark (issue 17).
+    for path in MODULES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+        names = [alias.name for node in top if isinstance(node, ast.Import) for alias in node.names]
+        names += [node.module or "" for node in top if isinstance(node, ast.ImportFrom)]
+        assert not [n for n in names if n.split(".")[0] == "pyspark"], f"{path.relative_to(REPO)} imports pyspark"
 
 
 def test_cli_holds_only_commands():

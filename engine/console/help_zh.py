@@ -39,6 +39,10 @@ COMMANDS: dict[str, str] = {
 }
 
 SHARED: dict[str, str] = {
+    "EngineOption": "local(在本机分块计算)或 spark(Apache Spark:INPUT 为 .parquet 或 .csv 路径,或 table:库名.表名;"
+                    "结果写成 Parquet;需先 pip install 'kece\\[spark]' 并安装 Java 17 以上)。",
+    "MasterOption": "配合 --engine spark:Spark 的 master,例如 local[2]、yarn、spark://host:7077"
+                    "(默认:spark-submit 已启动的会话,否则 local[*])。",
     "RulesOption": "规则文件所在的文件夹(默认:当前目录下有 ./rules 就用它,否则用内置规则包)。",
     "LangOption": "标签和提示信息的语言:zh(中文)或 en(英文)。",
     "CalibrationOption": "kece calibrate 生成的校准文件:据 recency_days、frequency、monetary_total 计算 r_score、"

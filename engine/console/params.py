@@ -43,3 +43,9 @@ SheetOption = Annotated[str | None, typer.Option(help="Worksheet of an Excel fil
 SchemeOption = Annotated[list[str] | None, typer.Option("--scheme", "-s", help="Only this scheme (repeat).")]
 CustomerIdOption = Annotated[str | None, typer.Option("--id", help="The customer's id in the file.")]
 CustomerJsonOption = Annotated[str | None, typer.Option(help="One customer as JSON instead of a file.")]
+EngineOption = Annotated[str, typer.Option(
+    "--engine", help="local (this machine, in chunks) or spark (Apache Spark: INPUT is a .parquet or .csv path or "
+    "table:DB.NAME; writes Parquet; needs pip install 'kece\\[spark]' and Java 17+).")]
+MasterOption = Annotated[str | None, typer.Option(
+    "--master", help="With --engine spark: the Spark master, e.g. local[2], yarn, spark://host:7077 (default: the "
+    "session spark-submit started, else local[*]).", show_default=False)]

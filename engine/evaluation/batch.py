@@ -4,7 +4,7 @@ they come, so memory stays flat however large the file; summaries add up over th
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -47,6 +47,13 @@ class FeatureHook(Protocol):
 
     def apply(self, table: pd.DataFrame) -> pd.DataFrame: ...
 Progress = Callable[[int], None]  # called with the rows read so far
+
+
+class DuplicateScreen(Protocol):
+    """Decides which rows repeating a customer id are evaluated: (rows kept, their rejects) for a piece
+    of data (engine.io.screen.DuplicateLog reads a file in order; a Spark run knows every id's rows)."""
+
+    def screen(self, table: pd.DataFrame, id_name: str, lang: str) -> tuple[pd.Series, pd.DataFrame]: ...
 
 
 @dataclass
@@ -169,25 +176,37 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
                 table, header = header, None  # read once, and not kept for the whole run
             else:
                 table = enrich(apply_aliases(chunk.table, aliased))
-            rows_in = len(table) + len(chunk.unreadable)
-            screened = [chunk.unreadable] if len(chunk.unreadable) else []
-            footers = footer_rows(table, id_name)
-            if footers.any():
-                screened.append(footer_rejects(table, footers, id_name, lang))
-                table = table[~footers.to_numpy()]
-            if log is not None:
-                keep, repeated = log.screen(table, id_name, lang)  # type: ignore[arg-type]
-                if len(repeated):
-                    screened.append(repeated)
-                    table = table[keep.to_numpy()]
-            prepared = prepare(table, usable, id_name, lang)
-            bad = pd.concat([*screened, prepared.rejects], ignore_index=True) if screened else prepared.rejects
-            domains = rows_domains(table, prepared.rows)
-            yield EvaluatedChunk(prepared, evaluate_prepared(prepared, usable, backend, domains),
-                                 bad.sort_values("row", kind="stable"), rows_in, table)
+            yield evaluate_table(table, usable, id_name, lang, backend, log, chunk.unreadable)
 
     domain_name = domain_column(header.columns)
     return FileEvaluation(usable, skipped, id_name, used_encoding, evaluated(), domain_name, missing, log)
+
+
+def evaluate_table(table: pd.DataFrame, schemes: Sequence[Scheme], id_name: str | None, lang: str = "zh",
+                   backend: Backend = "vectorized", duplicates: DuplicateScreen | None = None,
+                   unreadable: pd.DataFrame | None = None) -> EvaluatedChunk:
+    """One piece of customer data, its columns already renamed by the inputs' aliases (and derived
+    features added): total rows (合计) and, through `duplicates`, rows repeating an id are rejected,
+    the rest typed (rejecting what does not fit) and evaluated. The index holds the rows' numbers.
+    `unreadable`: rows the reader could not read, counted in and rejected. A file run and a Spark
+    run (engine.spark) evaluate each of their pieces here, so the two cannot drift apart."""
+    unreadable = unreadable if unreadable is not None else empty_rejects()
+    rows_in = len(table) + len(unreadable)
+    screened = [unreadable] if len(unreadable) else []
+    footers = footer_rows(table, id_name)
+    if footers.any():
+        screened.append(footer_rejects(table, footers, id_name, lang))
+        table = table[~footers.to_numpy()]
+    if duplicates is not None and id_name is not None:
+        keep, repeated = duplicates.screen(table, id_name, lang)
+        if len(repeated):
+            screened.append(repeated)
+            table = table[keep.to_numpy()]
+    prepared = prepare(table, schemes, id_name, lang)
+    bad = pd.concat([*screened, prepared.rejects], ignore_index=True) if screened else prepared.rejects
+    domains = rows_domains(table, prepared.rows)
+    return EvaluatedChunk(prepared, evaluate_prepared(prepared, schemes, backend, domains),
+                          bad.sort_values("row", kind="stable"), rows_in, table)
 
 
 def _check_header_below(path: Path, table: pd.DataFrame, schemes: Sequence[Scheme], rows: int = 5) -> None:
@@ -267,11 +286,18 @@ def count_rejected_columns(rejects: pd.DataFrame, counts: dict[str, tuple[int, s
     """Add a chunk's rejects to the rows rejected per column; a row rejected for two columns counts
     for each. Grouped by the distinct column lists, so this is quick however many rows were rejected."""
     firsts = rejects.drop_duplicates("column").set_index("column")["reason"]
-    for columns, rows in rejects["column"].value_counts(sort=False).items():
-        reasons = str(firsts[columns]).split("; ")
-        for position, column in enumerate(str(columns).split("; ") if columns else [""]):
+    add_rejected_columns(((str(columns), int(rows), str(firsts[columns]))
+                          for columns, rows in rejects["column"].value_counts(sort=False).items()), counts)
+
+
+def add_rejected_columns(groups: Iterable[tuple[str, int, str]], counts: dict[str, tuple[int, str]]) -> None:
+    """`count_rejected_columns` from rejects already grouped: (the rejects' column cell, rows, the first
+    reason given), in the order the groups were first met."""
+    for columns, rows, first_reason in groups:
+        reasons = first_reason.split("; ")
+        for position, column in enumerate(columns.split("; ") if columns else [""]):
             seen, reason = counts.get(column, (0, reasons[min(position, len(reasons) - 1)]))
-            counts[column] = (seen + int(rows), reason)
+            counts[column] = (seen + rows, reason)
 
 
 def _result_columns(schemes: list[Scheme], id_name: str) -> list[str]:

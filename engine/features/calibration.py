@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -104,16 +105,64 @@ def fit(recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray, params
     bins = params.rfm_bins
     rfm = RfmCuts(bins, quantile_cuts(finite(recency), bins), quantile_cuts(finite(frequency), bins),
                   quantile_cuts(finite(monetary), bins))
-    clv = DwyerSpec(params.clv.margin_rate, params.clv.retention_rate, params.clv.discount_rate,
-                    params.clv.horizon_years, params.clv.lapsed, params.clv.return_rate)
-    ranked = pyramid_values(params.pyramid_basis, params.pyramid_population, np.asarray(recency, dtype=np.float64),
-                            np.asarray(monetary, dtype=np.float64), tenure_days, params.churn_after_days, clv)
-    pyramid = PyramidCuts(tuple(params.pyramid_shares), pyramid_cuts(finite(ranked), params.pyramid_shares),
-                          params.pyramid_basis, params.pyramid_population)
-    stored = StoredParameters(params.churn_after_days, clv)
-    calibration = Calibration(KIND, "", input_name, content_sha256, as_of, len(finite(monetary)), rfm, pyramid, stored,
+    ranked = ranked_for_pyramid(params, recency, monetary, tenure_days)
+    return calibration_from_cuts(rfm, pyramid_cuts(finite(ranked), params.pyramid_shares), params,
+                                 customers=len(finite(monetary)), input_name=input_name,
+                                 content_sha256=content_sha256, as_of=as_of, transactions=transactions)
+
+
+def stored_clv(params: ParametersSpec) -> DwyerSpec:
+    return DwyerSpec(params.clv.margin_rate, params.clv.retention_rate, params.clv.discount_rate,
+                     params.clv.horizon_years, params.clv.lapsed, params.clv.return_rate)
+
+
+def ranked_for_pyramid(params: ParametersSpec, recency: np.ndarray, monetary: np.ndarray,
+                       tenure_days: np.ndarray | None) -> np.ndarray:
+    """What a fit ranks for the value pyramid (NaN: not ranked)."""
+    return pyramid_values(params.pyramid_basis, params.pyramid_population, np.asarray(recency, dtype=np.float64),
+                          np.asarray(monetary, dtype=np.float64), tenure_days, params.churn_after_days,
+                          stored_clv(params))
+
+
+def calibration_from_cuts(rfm: RfmCuts, pyramid: tuple[float, ...], params: ParametersSpec, *, customers: int,
+                          input_name: str, content_sha256: str, as_of: str | None,
+                          transactions: int | None) -> Calibration:
+    """The calibration for cut-points fitted elsewhere (in one process, or by Spark), with its id."""
+    stored = StoredParameters(params.churn_after_days, stored_clv(params))
+    pyramid_spec = PyramidCuts(tuple(params.pyramid_shares), pyramid, params.pyramid_basis, params.pyramid_population)
+    calibration = Calibration(KIND, "", input_name, content_sha256, as_of, customers, rfm, pyramid_spec, stored,
                               transactions)
     return Calibration(**{**_fields(calibration), "id": calibration_id(calibration)})
+
+
+def interpolated_cuts(n: int, bins: int, value_at: Callable[[list[int]], Mapping[int, float]]) -> tuple[float, ...]:
+    """`quantile_cuts` of n values known only through `value_at` (ranks from 0, ascending -> value):
+    numpy's linear method step for step, so a fit done elsewhere (Spark) gives the same cut-points."""
+    if not n:
+        return tuple(0.0 for _ in range(bins - 1))
+    virtual = (n - 1) * np.array([i / bins for i in range(1, bins)], dtype=np.float64)
+    previous = np.floor(virtual)
+    following = previous + 1
+    above = virtual >= n - 1
+    gamma = virtual - np.where(above, -1.0, previous)  # numpy marks the last value as index -1
+    previous[above] = following[above] = n - 1
+    ranks = sorted({int(r) for r in (*previous, *following)})
+    values = value_at(ranks)
+    a = np.array([values[int(r)] for r in previous], dtype=np.float64)
+    b = np.array([values[int(r)] for r in following], dtype=np.float64)
+    difference = b - a
+    result = np.where(gamma >= 0.5, b - difference * (1 - gamma), a + difference * gamma)
+    return tuple(float(q) for q in result)
+
+
+def pyramid_ranks(n: int, shares: tuple[int, ...]) -> list[int]:
+    """The ascending ranks (from 0) whose values are `pyramid_cuts`' thresholds, in its order."""
+    ranks, cumulative = [], 0
+    for share in shares[:-1]:
+        cumulative += share
+        top = -(-n * cumulative // 100)
+        ranks.append(n - min(max(top, 1), n))
+    return ranks
 
 
 def _fields(calibration: Calibration) -> dict:

@@ -95,13 +95,18 @@ def derive_file(path: Path, output: Path, features: FeatureSet, *, as_of: str | 
     fitted = calibration is None
     if calibration is None:
         calibration = _fit_on_transactions(path, base, features, as_of_day, len(tx.day))
-    calibrated = cal.apply(calibration, *(base[c].to_numpy(dtype=np.float64) for c in
-                                          ("days_since_last", "transaction_count", "amount_sum", "days_since_first")),
-                           churned=base["churn_flag"].to_numpy())
-    table = _output_table(base, calibrated, features, calibration.id)
+    table = features_table(base, features, calibration)
     _write({output: table, rejects: tx.rejects}, escape_formulas)
     return DeriveRun(output, rejects, tx.rows_in, len(tx.day), len(tx.rejects), len(table), as_of_text,
                      as_of is not None, calibration, fitted)
+
+
+def features_table(base: pd.DataFrame, features: FeatureSet, calibration: cal.Calibration) -> pd.DataFrame:
+    """The output rows for base features (engine.features.transactions.base_features) under a calibration."""
+    calibrated = cal.apply(calibration, *(base[c].to_numpy(dtype=np.float64) for c in
+                                          ("days_since_last", "transaction_count", "amount_sum", "days_since_first")),
+                           churned=base["churn_flag"].to_numpy())
+    return _output_table(base, calibrated, features, calibration.id)
 
 
 def _output_table(base: pd.DataFrame, calibrated: dict[str, np.ndarray], features: FeatureSet,

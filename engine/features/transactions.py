@@ -9,6 +9,7 @@ rows used + rows rejected = rows in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def read_cells(path: Path, encoding: str | None = None, sheet: str | None = None
         used = detect_encoding(path, encoding)
         with path.open(encoding=used) as handle:
             first = handle.readline()
-        if "," not in first and len(first.split()) >= 3:
+        if is_whitespace_header(first):
             return _whitespace_table(path, used, lang)
     _, chunks = iter_table(path, encoding, sheet, lang)
     parts = list(chunks)
@@ -81,21 +82,33 @@ def _whitespace_table(path: Path, encoding: str, lang: str) -> tuple[pd.DataFram
     with its row number, as a bad JSON Lines line is, instead of refusing the whole file."""
     with path.open(encoding=encoding) as handle:
         header = handle.readline().split()
-        records, numbers, unreadable = [], [], []
-        for number, line in enumerate(handle, start=FIRST_ROW):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) == len(header):
-                records.append(fields)
-                numbers.append(number)
-                continue
-            reason = Say(f"{len(fields)} fields where the header has {len(header)}",
-                         f"有 {len(fields)} 个字段,表头有 {len(header)} 个")
-            unreadable.append({"row": number, "id": fields[0], "column": "", "value": line.strip()[:200],
-                               "reason": reason.get(lang)})
+        return whitespace_rows(header, enumerate(handle, start=FIRST_ROW), lang)
+
+
+def whitespace_rows(header: list[str], lines: Iterable[tuple[int, str]], lang: str = "zh"
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Numbered lines of a whitespace-separated file (the header's line left out) as text cells and the
+    lines with more or fewer fields than the header; blank lines are not rows."""
+    records, numbers, unreadable = [], [], []
+    for number, line in lines:
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) == len(header):
+            records.append(fields)
+            numbers.append(number)
+            continue
+        reason = Say(f"{len(fields)} fields where the header has {len(header)}",
+                     f"有 {len(fields)} 个字段,表头有 {len(header)} 个")
+        unreadable.append({"row": number, "id": fields[0], "column": "", "value": line.strip()[:200],
+                           "reason": reason.get(lang)})
     table = pd.DataFrame(records, columns=header, index=pd.Index(numbers, dtype=np.int64), dtype=str)
     return table, pd.DataFrame(unreadable, columns=REJECT_COLUMNS) if unreadable else empty_rejects()
+
+
+def is_whitespace_header(first_line: str) -> bool:
+    """A `.txt` file whose first line has no comma and three or more fields is whitespace-separated."""
+    return "," not in first_line and len(first_line.split()) >= 3
 
 
 def find_columns(table: pd.DataFrame, features: FeatureSet, path: Path) -> dict[str, str]:

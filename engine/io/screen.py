@@ -88,6 +88,58 @@ def _merged(seen: np.ndarray, rows: np.ndarray, new: np.ndarray, new_rows: np.nd
     return merged, merged_rows
 
 
+SHOWN_ROWS = 10  # rows of a repeated id a reject names when none of them is evaluated
+
+
+def duplicate_reason(policy: str, key: str, kept: int | None, shown: list[int], lang: str) -> str:
+    """Why a row repeating id `key` is rejected: the row kept, or (policy reject) the first rows of the id."""
+    if kept is not None:
+        which = "第一行" if policy == "first" else "最后一行"
+        return Say(f"id {key} is also on row {kept} (kept: the {policy})",
+                   f"客户编号 {key} 也在第 {kept} 行(保留{which})").get(lang)
+    listed = ", ".join(map(str, shown))
+    return Say(f"id {key} is on several rows ({listed}); none is evaluated",
+               f"客户编号 {key} 出现在多行({listed.replace(', ', '、')}),均不评估").get(lang)
+
+
+def duplicate_rejects(table: pd.DataFrame, ids: pd.Series, reject: np.ndarray, reasons: list[str],
+                      id_name: str) -> tuple[pd.Series, pd.DataFrame]:
+    if not reject.any():
+        return pd.Series(True, index=table.index), empty_rejects()
+    numbers = table.index.to_numpy(dtype="int64")
+    rejects = pd.DataFrame({"row": numbers[reject], "id": ids[reject].to_numpy(), "column": id_name,
+                            "value": ids[reject].to_numpy(), "reason": reasons}, columns=REJECT_COLUMNS)
+    return pd.Series(~reject, index=table.index), rejects
+
+
+@dataclass
+class KnownDuplicates:
+    """Rows repeating an id when every id's rows are known beforehand (a Spark run counts them over the
+    whole table): `rows` is indexed by row number, for the rows whose id is repeated, with the id's
+    first row, last row and first SHOWN_ROWS rows ('shown', a list). Same reasons as DuplicateLog."""
+
+    policy: str
+    rows: pd.DataFrame
+
+    def screen(self, table: pd.DataFrame, id_name: str, lang: str) -> tuple[pd.Series, pd.DataFrame]:
+        ids = table[id_name].astype(object)
+        reject = np.zeros(len(table), dtype=bool)
+        reasons: list[str] = []
+        if self.policy != "keep" and len(self.rows):
+            numbers = table.index.to_numpy(dtype="int64")
+            found = self.rows.reindex(numbers)
+            for position in np.flatnonzero(found["first"].notna().to_numpy()):
+                info = found.iloc[position]
+                kept = int(info["first"] if self.policy == "first" else info["last"]) if self.policy != "reject" \
+                    else None
+                if kept == numbers[position]:
+                    continue
+                reject[position] = True
+                reasons.append(duplicate_reason(self.policy, ids.iat[position], kept,
+                                                [int(n) for n in info["shown"]], lang))
+        return duplicate_rejects(table, ids, reject, reasons, id_name)
+
+
 @dataclass
 class DuplicateLog:
     """Customer ids on more than one row, and which of those rows are evaluated (`policy`):
@@ -130,18 +182,9 @@ class DuplicateLog:
             if self.policy == "keep" or row == kept:
                 continue
             reject[position] = True
-            shown = ", ".join(map(str, rows[:10]))
-            which = "第一行" if self.policy == "first" else "最后一行"
-            reasons.append(Say(f"id {key} is also on row {kept} (kept: the {self.policy})",
-                               f"客户编号 {key} 也在第 {kept} 行(保留{which})").get(lang) if kept is not None else
-                           Say(f"id {key} is on several rows ({shown}); none is evaluated",
-                               f"客户编号 {key} 出现在多行({shown.replace(', ', '、')}),均不评估").get(lang))
+            reasons.append(duplicate_reason(self.policy, key, kept, rows[:SHOWN_ROWS], lang))
         self.rejected += int(reject.sum())
-        if not reject.any():
-            return pd.Series(True, index=table.index), empty_rejects()
-        rejects = pd.DataFrame({"row": numbers[reject], "id": ids[reject].to_numpy(), "column": id_name,
-                                "value": ids[reject].to_numpy(), "reason": reasons}, columns=REJECT_COLUMNS)
-        return pd.Series(~reject, index=table.index), rejects
+        return duplicate_rejects(table, ids, reject, reasons, id_name)
 
     def _stream(self, ids: pd.Series, present: np.ndarray, numbers: np.ndarray) -> np.ndarray:
         """Rows whose id was seen before (in this chunk or an earlier one); remembers this chunk's ids.

@@ -258,3 +258,18 @@ def test_parquet_columns_are_read_as_the_text_a_csv_would_hold(tmp_path):
     # whole numbers stay whole even beside a missing one (pandas would make the column 1001.0)
     assert table.astype(object).values.tolist() == [["1001", "6000000.0", "true", '["a"]'],
                                                     ["", "", "false", ""], ["1003", "0.1", "", "[]"]]
+
+
+def test_a_trailing_comma_on_every_row_is_read_as_if_it_were_not_there(tmp_path, monkeypatch):
+    path = tmp_path / "trailing.csv"
+    path.write_text("id,a\n" + "".join(f"C{n},{n},\n" for n in range(3_000)), encoding="utf-8")
+    whole = pd.concat(read_chunks(path, None, False, monkeypatch))
+    assert whole.columns.tolist() == ["id", "a"]
+    assert whole.loc[2].tolist() == ["C0", "0"] and whole.loc[3_001].tolist() == ["C2999", "2999"]
+
+
+def test_an_unquoted_comma_in_the_first_row_is_an_error_not_a_shift(tmp_path, monkeypatch):
+    path = tmp_path / "comma.csv"
+    path.write_text("id,a\nC1,¥1,200\n" + "".join(f"C{n},{n}\n" for n in range(2, 3_000)), encoding="utf-8")
+    with pytest.raises(InputFileError, match="row 2 has more cells than the header"):
+        read_chunks(path, None, False, monkeypatch)

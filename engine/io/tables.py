@@ -214,6 +214,19 @@ def _arrow_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: in
         raise _NotForArrow from None
 
 
+def _one_cell_too_many(path: Path, chunk: pd.DataFrame, header: list[str], start: int) -> pd.DataFrame:
+    """pandas takes a first row with one cell more than the header for an index column and shifts every
+    column by one. A trailing comma on every row (an empty last cell) is read as if it were not there;
+    a value in that cell (¥1,200 unquoted) is an error, as a long row further down is."""
+    if not (chunk.iloc[:, -1] == "").all():
+        raise InputFileError(Say(f"{path}: row {start} has more cells than the header ({len(header)}); a comma "
+                                 "inside a value (¥1,200) needs the value in double quotes",
+                                 f"{path}:第 {start} 行的单元格比表头({len(header)} 列)多;值里有逗号"
+                                 "(如 ¥1,200)时,请给这个值加上英文双引号"))
+    cells = [chunk.index.to_numpy(dtype=object)] + [chunk.iloc[:, k].to_numpy() for k in range(len(header) - 1)]
+    return pd.DataFrame(dict(zip(header, cells, strict=True)))
+
+
 def _read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 3) -> Iterator[pa.RecordBatch]:
     """The batches, parsed on a thread of their own while the caller types and evaluates the ones
     before (Arrow's streaming reader parses only when asked, and releases the GIL while it does)."""
@@ -261,6 +274,8 @@ def _pandas_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: i
                                  chunksize=chunk_rows, skiprows=header_row - 1)
             start = header_row + 1
             for chunk in reader:
+                if not isinstance(chunk.index, pd.RangeIndex):
+                    chunk = _one_cell_too_many(path, chunk, header, start)
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
                 if skip:

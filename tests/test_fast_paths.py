@@ -26,6 +26,7 @@ from engine.errors import InputFileError, Location
 from engine.evaluation.batch import evaluate_file
 from engine.io.csv_out import csv_rows, formula_mask
 from engine.io.outputs import is_formula, neutralise_formulas
+from engine.io.screen import DuplicateLog
 from engine.rules.loader import load_rulebook
 from engine.rules.model import Input
 from engine.rules.spec import Text
@@ -273,3 +274,20 @@ def test_an_unquoted_comma_in_the_first_row_is_an_error_not_a_shift(tmp_path, mo
     path.write_text("id,a\nC1,¥1,200\n" + "".join(f"C{n},{n}\n" for n in range(2, 3_000)), encoding="utf-8")
     with pytest.raises(InputFileError, match="row 2 has more cells than the header"):
         read_chunks(path, None, False, monkeypatch)
+
+
+def test_repeated_ids_found_chunk_by_chunk_are_those_of_the_whole_file():
+    """The streamed check (hashes of each chunk, sorted runs of the ids seen before) against pandas'
+    duplicated() over the whole column, on ids repeating within and across 25 chunks."""
+    rng = np.random.default_rng(11)
+    pool = np.array([f"C{n}" for n in range(30_000)] + ["", "客户" * 20, "x" * 40], dtype=object)
+    ids = pd.Series(rng.choice(pool, 50_000), dtype=object)
+    table = pd.DataFrame({"id": ids.to_numpy()}, index=pd.RangeIndex(2, 50_002))
+    log = DuplicateLog("first")
+    kept = pd.concat([log.screen(table.iloc[start:start + 2_000], "id", "en")[0] for start in range(0, 50_000, 2_000)])
+    present = ids.to_numpy() != ""
+    expected = ~(ids.duplicated(keep="first").to_numpy() & present)
+    assert (kept.to_numpy() == expected).all()
+    repeated = ids[present & ids.duplicated(keep=False).to_numpy()]
+    groups = {key: [int(n) + 2 for n in rows] for key, rows in repeated.groupby(repeated, sort=False).groups.items()}
+    assert log.rows == groups and log.rejected == int((~expected).sum())

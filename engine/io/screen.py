@@ -141,6 +141,33 @@ class KnownDuplicates:
 
 
 @dataclass
+class _SeenIds:
+    """Hashes of the ids seen so far, each with its first row, as a few sorted runs, each run at most
+    half the size of the one before: adding a chunk merges only runs of like size, so an id is copied
+    about log2(chunks) times in a file rather than once for every later chunk."""
+
+    runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def first_rows(self, ordered: np.ndarray) -> np.ndarray:
+        """For sorted hashes: the first row of each one seen before, -1 for the others."""
+        found = np.full(len(ordered), -1, dtype=np.int64)
+        for hashes, rows in self.runs:
+            slots = np.minimum(np.searchsorted(hashes, ordered), len(hashes) - 1)
+            hit = hashes[slots] == ordered
+            found[hit] = rows[slots[hit]]
+        return found
+
+    def add(self, hashes: np.ndarray, rows: np.ndarray) -> None:
+        """Sorted hashes not seen before, with their rows."""
+        if not len(hashes):
+            return
+        self.runs.append((hashes, rows))
+        while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
+            newer, older = self.runs.pop(), self.runs.pop()
+            self.runs.append(_merged(*older, *newer))
+
+
+@dataclass
 class DuplicateLog:
     """Customer ids on more than one row, and which of those rows are evaluated (`policy`):
     first: the first row, later ones rejected; last: the last row, earlier ones rejected (the file is
@@ -149,9 +176,8 @@ class DuplicateLog:
     policy: str = "first"
     rows: dict[str, list[int]] = field(default_factory=dict)  # repeated id -> every row it is on
     rejected: int = 0
-    # ids seen so far, as sorted 64-bit hashes with the first row of each: flat memory per id
-    _seen: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
-    _first: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # ids seen so far, as 64-bit hashes with the first row of each: flat memory per id
+    _seen: _SeenIds = field(default_factory=_SeenIds)
     _planned: dict[str, list[int]] | None = None  # last/reject: every repeated id's rows, from a first read
 
     def plan(self, id_columns: Iterable[pd.Series]) -> None:
@@ -199,24 +225,21 @@ class DuplicateLog:
             ordered = hashes[order]
         first_sorted = np.concatenate([[True], ~same_as_next])
         repeated_sorted = ~first_sorted | np.concatenate([same_as_next, [False]])
-        slots_sorted = np.searchsorted(self._seen, ordered)
-        found_sorted = (slots_sorted < len(self._seen)) & \
-            (self._seen[np.minimum(slots_sorted, len(self._seen) - 1)] == ordered) if len(self._seen) \
-            else np.zeros(len(ids), dtype=bool)
-        earlier, within, first, slots = (np.empty(len(ids), dtype=dtype) for dtype in (bool, bool, bool, np.int64))
-        for out, sorted_values in ((earlier, found_sorted), (within, repeated_sorted), (first, first_sorted),
-                                   (slots, slots_sorted)):
+        first_rows_sorted = self._seen.first_rows(ordered)
+        earlier, within, first, first_rows = (np.empty(len(ids), dtype=dtype) for dtype in (bool, bool, bool, np.int64))
+        for out, sorted_values in ((earlier, first_rows_sorted >= 0), (within, repeated_sorted), (first, first_sorted),
+                                   (first_rows, first_rows_sorted)):
             out[order] = sorted_values
         earlier &= present
         repeated = earlier | (within & present)
         for position in np.flatnonzero(repeated):
             key = ids.iat[position]
             if key not in self.rows:
-                self.rows[key] = [int(self._first[slots[position]])] if earlier[position] else []
+                self.rows[key] = [int(first_rows[position])] if earlier[position] else []
             self.rows[key].append(int(numbers[position]))
         fresh_sorted = (present & ~earlier & first)[order]  # still in hash order
         new_hashes, new_rows = ordered[fresh_sorted], numbers[order][fresh_sorted]
-        self._seen, self._first = _merged(self._seen, self._first, new_hashes, new_rows)
+        self._seen.add(new_hashes, new_rows)
         return repeated
 
     @property

@@ -338,7 +338,12 @@ def _column_text(values: pa.Array) -> pd.Series:
 def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
     if len(table.columns) <= 1:
         return table
-    return table[~(table == "").all(axis=1)]
+    maybe = (table.iloc[:, 0] == "").to_numpy()  # a blank row starts with an empty cell: look no further
+    if not maybe.any():
+        return table
+    blank = np.zeros(len(table), dtype=bool)
+    blank[maybe] = (table[maybe] == "").all(axis=1).to_numpy()
+    return table[~blank]
 
 
 def _read_excel(path: Path, sheet: str | None, header_row: int | None = None) -> pd.DataFrame:

@@ -259,8 +259,10 @@ def _checked(typed: pd.Series, bad: pd.Series, empty: pd.Series, plain: pd.Serie
             give(outside, Say(f"below the minimum {shown}", f"小于最小值 {shown}") if word == "below"
                  else Say(f"above the maximum {shown}", f"大于最大值 {shown}"))
             typed = typed.mask(outside)
-    used = np.unique(codes)  # distinct categories: two checks may give one text
-    reasons = pd.Series(pd.Categorical.from_codes(np.searchsorted(used, codes), categories=_distinct(texts, used)),
+    used = np.flatnonzero(np.bincount(codes, minlength=len(texts)))  # the texts some row still has
+    renumbered = np.zeros(len(texts), dtype=np.int8)
+    renumbered[used] = np.arange(len(used))
+    reasons = pd.Series(pd.Categorical.from_codes(renumbered[codes], categories=_distinct(texts, used)),
                         index=typed.index)
     return typed, reasons
 

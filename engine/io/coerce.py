@@ -412,15 +412,24 @@ def prepare(table: pd.DataFrame, schemes: Iterable[Scheme], id_column: str | Non
                     "row": row_numbers[bad.to_numpy()], "id": ids[bad].to_numpy(), "column": name,
                     "value": cells[bad].astype(object).to_numpy(), "reason": reasons[bad].to_numpy()}))
     if problems:
-        rejects = (pd.concat(problems, ignore_index=True)
-                   .groupby(["row", "id"], sort=True, as_index=False)
-                   .agg({"column": "; ".join, "value": lambda v: "; ".join(map(str, v)), "reason": "; ".join}))
+        rejects = _one_row_each(pd.concat(problems, ignore_index=True))
         keep = ~np.isin(row_numbers, rejects["row"].to_numpy())
     else:
         rejects = empty_rejects()
         keep = np.ones(len(table), dtype=bool)
     kept = {key: column[keep].reset_index(drop=True) for key, column in typed.items()}
     return Prepared(ids[keep].reset_index(drop=True), row_numbers[keep], kept, rejects[REJECT_COLUMNS])
+
+
+def _one_row_each(problems: pd.DataFrame) -> pd.DataFrame:
+    """One reject per row, its columns, values and reasons joined with '; ' in the inputs' order; most
+    rejected rows have one problem and are taken as they are, so only the others are grouped."""
+    several = problems["row"].duplicated(keep=False).to_numpy()
+    single = problems[~several].assign(value=problems.loc[~several, "value"].map(str))
+    grouped = (problems[several].groupby(["row", "id"], sort=False, as_index=False)
+               .agg({"column": "; ".join, "value": lambda v: "; ".join(map(str, v)), "reason": "; ".join}))
+    whole = pd.concat([single, grouped], ignore_index=True) if len(grouped) else single
+    return whole.sort_values("row", kind="stable").reset_index(drop=True)
 
 
 def table_from_records(records: list[Mapping[str, object]]) -> pd.DataFrame:

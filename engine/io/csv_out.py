@@ -17,9 +17,10 @@ import pyarrow.compute as pc
 
 from engine.io.arrow_text import arrow_strings, holds_any, may_start_with, string_bytes
 
-# What spreadsheets run as a formula: a cell starting with one of these (engine.io.outputs.FORMULA_START,
-# full-width forms included) that is not a plain number. Written for RE2, as Python's re reads
-# outputs._PLAIN_NUMBER: \d is any Unicode decimal digit and $ also matches before a final newline.
+# What spreadsheets run as a formula (OWASP "CSV Injection"): a cell starting with one of these that
+# is not a plain number. Full-width forms are included because spreadsheet apps in Chinese locales
+# normalise them. The patterns are written for RE2 as Python's re reads outputs._PLAIN_NUMBER: \d is
+# any Unicode decimal digit and $ also matches before a final newline.
 FORMULA_CHARACTERS = "=+-@\t\r＝＋－＠"
 FORMULA_START = r"^[=+\-@\t\r＝＋－＠]"
 PLAIN_NUMBER = r"^[-+]?(\p{Nd}+\.?\p{Nd}*|\.\p{Nd}+)([eE][-+]?\p{Nd}+)?\n?$"
@@ -84,15 +85,15 @@ def csv_rows(table: pd.DataFrame, escape_formulas: bool) -> bytes | None:
         if text is None:
             return None
         cells.append(text)
-    lines = pc.binary_join_element_wise(*cells, _LARGE(","))
-    lines = pc.binary_join_element_wise(lines, _LARGE(""), _LARGE("\n"))  # every row ends with a newline
+    lines = pc.binary_join_element_wise(*cells, _large(","))
+    lines = pc.binary_join_element_wise(lines, _large(""), _large("\n"))  # every row ends with a newline
     if lines.null_count:  # never expected: every cell is filled; pandas writes such a table
         return None
     starts, lengths, data = string_bytes(lines)  # the lines lie end to end in one buffer
     return data[starts[0]:starts[-1] + lengths[-1]].tobytes()
 
 
-def _LARGE(text: str) -> pa.Scalar:  # noqa: N802 (reads as a type in the join calls)
+def _large(text: str) -> pa.Scalar:
     return pa.scalar(text, pa.large_string())
 
 

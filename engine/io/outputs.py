@@ -13,12 +13,12 @@ import pandas as pd
 import pyarrow as pa
 
 from engine.errors import Say, UsageError
-from engine.io.csv_out import formula_mask
+from engine.io.csv_out import FORMULA_CHARACTERS, formula_mask
 
 # OWASP "CSV Injection": a cell starting with one of these is read as a formula by Excel, LibreOffice
 # and Google Sheets; prefixing a single quote makes it text. Full-width forms are included because
 # spreadsheet apps in Chinese locales normalise them.
-FORMULA_START = tuple("=+-@\t\r") + tuple("＝＋－＠")
+FORMULA_START = tuple(FORMULA_CHARACTERS)
 # A plain number is harmless and common (-5, +3.2): left as it is, so numbers stay numbers.
 _PLAIN_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 # XML 1.0 forbids these characters; openpyxl raises on them. U+FFFD shows where one was.

@@ -93,7 +93,7 @@ def iter_table(path: Path, encoding: str | None = None, sheet: str | None = None
         whole = _read_jsonl(path, encoding, lang)
     else:
         whole = InputTable(_read_excel(path, sheet, header_row))
-    whole.table = _without_blank_rows(whole.table)
+    whole.table = without_blank_rows(whole.table)
     return whole.encoding, iter([whole])
 
 
@@ -207,7 +207,7 @@ def _arrow_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: in
                 chunk = part.to_pandas()
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
-                yield _ArrowChunk(InputTable(_without_blank_rows(chunk), encoding), len(chunk))
+                yield _ArrowChunk(InputTable(without_blank_rows(chunk), encoding), len(chunk))
         if start == header_row + 1:  # a header and no rows: still one (empty) chunk to decide on
             yield _ArrowChunk(InputTable(pd.DataFrame(columns=names, dtype=str), encoding), 0)
     except pa.ArrowException:
@@ -283,7 +283,7 @@ def _pandas_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: i
                     chunk, skip = chunk.iloc[dropped:], skip - dropped
                     if not len(chunk):
                         continue
-                yield InputTable(_without_blank_rows(chunk), encoding)
+                yield InputTable(without_blank_rows(chunk), encoding)
             if start == header_row + 1:
                 yield InputTable(pd.DataFrame(columns=header, dtype=str), encoding)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -304,7 +304,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[InputTable]:
                               for number, name in enumerate(batch.schema.names)})
         chunk.index = pd.RangeIndex(start, start + len(chunk))
         start += len(chunk)
-        yield InputTable(_without_blank_rows(chunk))
+        yield InputTable(without_blank_rows(chunk))
     if start == FIRST_ROW:
         yield InputTable(pd.DataFrame(columns=list(parquet.schema_arrow.names), dtype=str))
 
@@ -335,7 +335,8 @@ def _column_text(values: pa.Array) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(text), copy=False).astype("str")
 
 
-def _without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
+def without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The table without its rows of empty cells only (they keep their numbers: the index is not reset)."""
     if len(table.columns) <= 1:
         return table
     maybe = (table.iloc[:, 0] == "").to_numpy()  # a blank row starts with an empty cell: look no further

@@ -35,7 +35,7 @@ from engine.evaluation.evaluate import alias_schemes, choose_schemes, describe_m
 from engine.io.coerce import REJECT_COLUMNS, empty_rejects
 from engine.io.outputs import refuse_overwrite
 from engine.io.screen import DUPLICATE_POLICIES, FOOTER_CELLS, SHOWN_ROWS, KnownDuplicates
-from engine.io.tables import _without_blank_rows, guess_id_column, header_renames
+from engine.io.tables import guess_id_column, header_renames, without_blank_rows
 from engine.rules.model import Rulebook, Scheme
 from engine.spark.frames import (
     EXTRA,
@@ -249,7 +249,7 @@ def evaluate_piece(plan: Plan, batch: pd.DataFrame) -> pd.DataFrame:
         if over.any():
             unreadable = extra_cell_rejects(table[over], batch.loc[over, EXTRA], plan.id_name, plan.lang)
             table = table[~over]
-    kept = _without_blank_rows(table)
+    kept = without_blank_rows(table)
     screen = None
     if plan.policy is not None:
         marked = batch[FIRST].notna().to_numpy()

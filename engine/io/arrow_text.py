@@ -51,3 +51,11 @@ def may_start_with(strings: pa.Array, characters: str) -> np.ndarray:
         return np.zeros(len(starts), dtype=bool)
     first = data[np.minimum(starts, len(data) - 1)]
     return (lengths > 0) & np.isin(first, leads)
+
+
+def float_texts(values: np.ndarray) -> pa.Array:
+    """Floats as text the way pandas' to_csv and Python's repr write them (numpy's shortest
+    round-trip form: 1.0, 1e-07), '' for NaN."""
+    texts = values.astype(str)
+    texts[np.isnan(values)] = ""
+    return pa.array(texts, pa.string())

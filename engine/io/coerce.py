@@ -80,15 +80,11 @@ def coerce_column(text: pd.Series, decl: Input, lang: str = "zh") -> tuple[pd.Se
     only the other cells (¥6,000,000, 500万) one by one. A large column of another type with few
     distinct values (enums, yes/no, dates) is typed by its distinct values, each read once, the
     results spread by index: every cell gets what `_coerce_cells` gives it, in a fraction of the time."""
-    if len(text) >= FAST_PATH_ROWS and decl.type in ("number", "integer"):
-        plain = _plain_column(text, decl, lang)
-        if plain is not None:
-            return plain
-    elif len(text) >= FAST_PATH_ROWS:
-        strings = arrow_strings(text)
-        spread = _by_distinct_values(text, strings, decl, lang) if strings is not None else None
-        if spread is not None:
-            return spread
+    strings = arrow_strings(text) if len(text) >= FAST_PATH_ROWS else None
+    if strings is not None:
+        fast = (_plain_column if decl.type in ("number", "integer") else _by_distinct_values)(text, strings, decl, lang)
+        if fast is not None:
+            return fast
     return _coerce_cells(text, decl, lang)
 
 
@@ -123,15 +119,11 @@ def _plain_numbers(text: pd.Series) -> pd.Series:
     Python's float() reads it; NaN for every other cell. pandas' own parser is not correctly rounded
     (it reads 3E30 as 3.0000000000000003e+30), and a value on a rule's threshold must compare equal."""
     strings = arrow_strings(text)
-    if strings is None:  # not text: cell by cell
-        return pd.Series([float(cell) if isinstance(cell, str) and re.fullmatch(PLAIN_DECIMAL[1:-1], cell) else np.nan
-                          for cell in text], index=text.index, dtype="float64")
-    blank = pc.equal(pc.binary_length(strings), 0)
-    try:  # a clean column in one cast, without matching every cell against the pattern
-        numbers = pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), strings), pa.float64())
-    except pa.ArrowInvalid:
+    assert strings is not None  # `text` is pandas' string type
+    numbers = _cast_blank_or_numbers(strings)  # a clean column in one cast, no pattern matched
+    if numbers is None:
         plain = pc.fill_null(pc.match_substring_regex(strings, PLAIN_DECIMAL), False)
-        numbers = pc.cast(pc.if_else(plain, strings, pa.scalar(None, pa.string())), pa.float64())
+        numbers = pc.cast(pc.if_else(plain, strings, pa.scalar(None, strings.type)), pa.float64())
     values = numbers.to_numpy(zero_copy_only=False).copy()
     # Arrow also reads inf and nan; the pattern decides whether such a cell was written as a number.
     odd = np.flatnonzero(~np.isfinite(values) & ~np.asarray(numbers.is_null()))
@@ -198,20 +190,24 @@ def _distinct_typed(distinct: tuple[str, ...], decl: Input, lang: str) -> tuple[
     return _coerce_cells(pd.Series([*distinct, None], dtype=object), decl, lang)
 
 
-def _plain_column(text: pd.Series, decl: Input, lang: str) -> tuple[pd.Series, pd.Series] | None:
+def _cast_blank_or_numbers(strings: pa.Array) -> pa.Array | None:
+    """Every cell as a float (blank and missing cells null) when Arrow reads them all; else None."""
+    blank = pc.fill_null(pc.equal(pc.binary_length(strings), 0), True)
+    try:
+        return pc.cast(pc.if_else(blank, pa.scalar(None, strings.type), strings), pa.float64())
+    except pa.ArrowInvalid:
+        return None
+
+
+def _plain_column(text: pd.Series, strings: pa.Array, decl: Input, lang: str) -> tuple[pd.Series, pd.Series] | None:
     """A number column whose every cell is blank or a plain decimal, read in one Arrow cast: what
     `_coerce_cells` gives it (no cell of such a column is a placeholder, has spaces to strip or needs
     the exported forms); None for any other column."""
-    strings = arrow_strings(text)
-    if strings is None:
-        return None
-    blank = pc.fill_null(pc.equal(pc.binary_length(strings), 0), True)
-    try:
-        numbers = pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), strings), pa.float64())
-    except pa.ArrowInvalid:
+    numbers = _cast_blank_or_numbers(strings)
+    if numbers is None:
         return None
     values = numbers.to_numpy(zero_copy_only=False)
-    empty = np.asarray(blank)
+    empty = np.asarray(numbers.is_null())
     if (~np.isfinite(values) & ~empty).any():  # inf, nan or an overflow: the pattern decides
         return None
     plain = pd.Series(values, index=text.index, dtype="float64")

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.io.arrow_text import arrow_strings, holds_any, may_start_with, string_bytes
+from engine.io.arrow_text import arrow_strings, float_texts, holds_any, may_start_with, string_bytes
 
 # What spreadsheets run as a formula (OWASP "CSV Injection"): a cell starting with one of these that
 # is not a plain number. Full-width forms are included because spreadsheet apps in Chinese locales
@@ -104,10 +104,7 @@ def _column_text(column: pd.Series) -> pa.Array | None:
     if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
         return pc.cast(pa.array(column.to_numpy()), pa.string())
     if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
-        values = column.to_numpy()
-        texts = values.astype(str)  # what pandas writes: numpy's shortest repr, '' for NaN
-        texts[np.isnan(values)] = ""
-        return pa.array(texts, pa.string())
+        return float_texts(column.to_numpy())
     if isinstance(dtype, pd.StringDtype) or pd.api.types.is_object_dtype(dtype):
         strings = arrow_strings(column)
         return None if strings is None else pc.fill_null(strings, "")

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 
 from engine.errors import Say, UsageError
+from engine.io.arrow_text import arrow_strings
 from engine.io.csv_out import FORMULA_CHARACTERS, formula_mask
 
 # OWASP "CSV Injection": a cell starting with one of these is read as a formula by Excel, LibreOffice
@@ -86,9 +86,8 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
 
 def _formula_cells(text: pd.Series) -> pd.Series:
     """is_formula for each cell of a column; False for cells that are not text."""
-    try:
-        strings = pa.array(text.to_numpy(), type=pa.string(), from_pandas=True)
-    except (pa.ArrowException, TypeError, ValueError):  # numbers or other objects among the text
+    strings = arrow_strings(text)
+    if strings is None:  # numbers or other objects among the text
         return text.map(lambda v: isinstance(v, str) and is_formula(v)).astype(bool)
     return pd.Series(formula_mask(strings).to_numpy(zero_copy_only=False), index=text.index)
 

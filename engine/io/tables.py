@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.errors import InputFileError, Say
+from engine.io.arrow_text import float_texts
 from engine.io.coerce import REJECT_COLUMNS, empty_rejects
 from engine.io.csv_out import csv_rows
 from engine.io.outputs import check_output_file, is_formula, neutralise_formulas, write_xlsx
@@ -300,7 +301,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[InputTable]:
     _check_header(path, list(parquet.schema_arrow.names))
     start = FIRST_ROW
     for batch in parquet.iter_batches(batch_size=chunk_rows):
-        chunk = pd.DataFrame({name: _column_text(batch.column(number))
+        chunk = pd.DataFrame({name: _parquet_text(batch.column(number))
                               for number, name in enumerate(batch.schema.names)})
         chunk.index = pd.RangeIndex(start, start + len(chunk))
         start += len(chunk)
@@ -309,7 +310,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[InputTable]:
         yield InputTable(pd.DataFrame(columns=list(parquet.schema_arrow.names), dtype=str))
 
 
-def _column_text(values: pa.Array) -> pd.Series:
+def _parquet_text(values: pa.Array) -> pd.Series:
     """A typed Parquet column as the text cell_text gives each value, a column at a time: text as it
     is, whole numbers by Arrow, floats as Python prints them, anything else by its distinct values."""
     kind = values.type
@@ -320,10 +321,7 @@ def _column_text(values: pa.Array) -> pd.Series:
     elif pa.types.is_integer(kind):
         text = pc.fill_null(pc.cast(values, pa.string()), "")
     elif pa.types.is_float64(kind):
-        numbers = values.to_numpy(zero_copy_only=False)
-        texts = numbers.astype(str)  # numpy's shortest repr, as repr(float)
-        texts[np.isnan(numbers)] = ""
-        text = pa.array(texts, pa.string())
+        text = float_texts(values.to_numpy(zero_copy_only=False))
     else:
         try:
             encoded = pc.dictionary_encode(values)

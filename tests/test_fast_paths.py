@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine.io.coerce as coerce
+import engine.io.csv_in as csv_in
 import engine.io.tables as tables
 from engine.bundled import bundled_dir
 from engine.errors import InputFileError, Location
@@ -150,9 +151,9 @@ def read_chunks(path: Path, encoding: str | None, force_pandas: bool, monkeypatc
     with monkeypatch.context() as patch:
         if force_pandas:
             def refuse(*_args, **_kwargs):
-                raise tables._NotForArrow
+                raise csv_in._NotForArrow
                 yield  # a generator, as the real one is
-            patch.setattr(tables, "_arrow_csv_chunks", refuse)
+            patch.setattr(csv_in, "_arrow_csv_chunks", refuse)
         _, chunks = tables.iter_table(path, encoding, chunk_rows=700)
         return [chunk.table.astype(object) for chunk in chunks]
 
@@ -174,10 +175,10 @@ def test_a_ragged_row_after_the_first_chunks_is_read_on_by_pandas(tmp_path, monk
                                                                                      range(25_001, 26_000)]
     path = tmp_path / "late.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    monkeypatch.setattr(tables, "ARROW_BLOCK", 4_096)  # many blocks, so whole chunks go before the short row
+    monkeypatch.setattr(csv_in, "ARROW_BLOCK", 4_096)  # many blocks, so whole chunks go before the short row
     handed = []
-    real = tables._arrow_csv_chunks
-    monkeypatch.setattr(tables, "_arrow_csv_chunks", lambda *args: (handed.append(c) or c for c in real(*args)))
+    real = csv_in._arrow_csv_chunks
+    monkeypatch.setattr(csv_in, "_arrow_csv_chunks", lambda *args: (handed.append(c) or c for c in real(*args)))
     chunks = read_chunks(path, None, False, monkeypatch)
     assert handed  # Arrow had read some before it met the short row
     whole = pd.concat(chunks)
@@ -216,7 +217,7 @@ def test_a_whole_run_writes_the_bytes_the_cell_by_cell_paths_write(tmp_path, mon
     with monkeypatch.context() as patch:
         patch.setattr(coerce, "FAST_PATH_ROWS", 10**9)
         patch.setattr(tables, "csv_rows", lambda *_: None)
-        patch.setattr(tables, "_arrow_csv_chunks", lambda *_: (_ for _ in ()).throw(tables._NotForArrow()))
+        patch.setattr(csv_in, "_arrow_csv_chunks", lambda *_: (_ for _ in ()).throw(csv_in._NotForArrow()))
         slow = evaluate_file(rulebook, source, tmp_path / "slow.csv", schemes=["bank_tier"], chunk_rows=3_000)
     assert (fast.rows_in, fast.rows_out, fast.rows_rejected) == (slow.rows_in, slow.rows_out, slow.rows_rejected)
     assert fast.rows_in == fast.rows_out + fast.rows_rejected == 8_000

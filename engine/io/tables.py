@@ -14,13 +14,11 @@ import itertools
 import json
 import math
 import os
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Empty, Full, Queue
 
 import numpy as np
 import pandas as pd
@@ -31,6 +29,7 @@ import pyarrow.parquet as pq
 from engine.errors import InputFileError, Say
 from engine.io.arrow_text import float_texts
 from engine.io.coerce import REJECT_COLUMNS, empty_rejects
+from engine.io.csv_in import csv_chunks
 from engine.io.csv_out import csv_rows
 from engine.io.outputs import check_output_file, is_formula, neutralise_formulas, write_xlsx
 from engine.io.temporary import make_temporary, remove_stale_temporaries
@@ -45,8 +44,6 @@ WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 # (a superset of GBK and GB2312), which UTF-8 rejects.
 ENCODINGS = ("utf-8-sig", "gb18030")
 BLOCK = 1 << 24
-# Bytes Arrow's CSV reader parses at a time (several threads share a block's columns).
-ARROW_BLOCK = 1 << 22
 # How many rows from the top are looked at for a title above the header (a CRM export's report name).
 HEADER_LOOKAHEAD = 6
 
@@ -148,148 +145,8 @@ def _csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int = 1)
     with path.open(encoding=encoding, newline="") as handle:
         header = next(itertools.islice(csv.reader(handle), header_row - 1, None), [])
     _check_header(path, header)
-    names = [name or f"Unnamed: {number}" for number, name in enumerate(header)]  # as pandas names them
-    read = 0
-    try:
-        for chunk in _arrow_csv_chunks(path, encoding, chunk_rows, header_row, names):
-            read += chunk.rows
-            yield chunk.table
-        return
-    except _NotForArrow:
-        pass
-    # A row with more or fewer cells than the header (or a file Arrow cannot parse): pandas reads on
-    # from where Arrow stopped, padding short rows as it always has, or says what is wrong.
-    yield from _pandas_csv_chunks(path, encoding, chunk_rows, header_row, header, read)
-
-
-class _NotForArrow(Exception):
-    """Arrow met a row it does not read the way pandas does."""
-
-
-@dataclass
-class _ArrowChunk:
-    table: InputTable
-    rows: int  # records read, blank ones included
-
-
-def _arrow_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int,
-                      names: list[str]) -> Iterator[_ArrowChunk]:
-    """Typed as text, multi-threaded and streamed by Arrow's CSV reader (several times faster than
-    pandas'); a chunk is only handed on once Arrow has read all of it cleanly."""
-    import pyarrow.csv as pa_csv
-
-    ragged: list[object] = []
-
-    def note_ragged(row: object) -> str:
-        ragged.append(row)
-        return "skip"
-
-    try:
-        reader = pa_csv.open_csv(
-            path,
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=header_row, block_size=ARROW_BLOCK,
-                                            encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False,
-                                              invalid_row_handler=note_ragged),
-            convert_options=pa_csv.ConvertOptions(column_types={name: pa.string() for name in names},
-                                                  strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                                  null_values=[]))
-        start, pending, count = header_row + 1, [], 0
-        for batch in itertools.chain(_read_ahead(reader), [None]):
-            if ragged:
-                raise _NotForArrow
-            if batch is not None:
-                pending.append(batch)
-                count += batch.num_rows
-            while pending and (count >= chunk_rows or batch is None):
-                whole = pa.Table.from_batches(pending)
-                part, rest = whole.slice(0, chunk_rows), whole.slice(chunk_rows)
-                pending, count = rest.to_batches(), rest.num_rows
-                chunk = part.to_pandas()
-                chunk.index = pd.RangeIndex(start, start + len(chunk))
-                start += len(chunk)
-                yield _ArrowChunk(InputTable(without_blank_rows(chunk), encoding), len(chunk))
-        if start == header_row + 1:  # a header and no rows: still one (empty) chunk to decide on
-            yield _ArrowChunk(InputTable(pd.DataFrame(columns=names, dtype=str), encoding), 0)
-    except pa.ArrowException:
-        raise _NotForArrow from None
-
-
-def _one_cell_too_many(path: Path, chunk: pd.DataFrame, header: list[str], start: int) -> pd.DataFrame:
-    """pandas takes a first row with one cell more than the header for an index column and shifts every
-    column by one. A trailing comma on every row (an empty last cell) is read as if it were not there;
-    a value in that cell (¥1,200 unquoted) is an error, as a long row further down is."""
-    if not (chunk.iloc[:, -1] == "").all():
-        raise InputFileError(Say(f"{path}: row {start} has more cells than the header ({len(header)}); a comma "
-                                 "inside a value (¥1,200) needs the value in double quotes",
-                                 f"{path}:第 {start} 行的单元格比表头({len(header)} 列)多;值里有逗号"
-                                 "(如 ¥1,200)时,请给这个值加上英文双引号"))
-    cells = [chunk.index.to_numpy(dtype=object)] + [chunk.iloc[:, k].to_numpy() for k in range(len(header) - 1)]
-    return pd.DataFrame(dict(zip(header, cells, strict=True)))
-
-
-def _read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 3) -> Iterator[pa.RecordBatch]:
-    """The batches, parsed on a thread of their own while the caller types and evaluates the ones
-    before (Arrow's streaming reader parses only when asked, and releases the GIL while it does)."""
-    queue: Queue = Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        queue.put(batch, timeout=0.1)
-                        break
-                    except Full:
-                        continue
-                if stop.is_set():
-                    return
-            queue.put(done)
-        except BaseException as exc:  # handed to the caller, raised there
-            queue.put(exc)
-
-    worker = threading.Thread(target=produce, name="kece-read", daemon=True)
-    worker.start()
-    try:
-        while (item := queue.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():  # let a producer blocked on a full queue see the stop
-            try:
-                queue.get(timeout=0.1)
-            except Empty:
-                pass
-
-
-def _pandas_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int, header: list[str],
-                       skip: int = 0) -> Iterator[InputTable]:
-    """The CSV read by pandas, leaving out the first `skip` records (read already)."""
-    with path.open(encoding=encoding, newline="") as handle:
-        try:
-            reader = pd.read_csv(handle, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                                 chunksize=chunk_rows, skiprows=header_row - 1)
-            start = header_row + 1
-            for chunk in reader:
-                if not isinstance(chunk.index, pd.RangeIndex):
-                    chunk = _one_cell_too_many(path, chunk, header, start)
-                chunk.index = pd.RangeIndex(start, start + len(chunk))
-                start += len(chunk)
-                if skip:
-                    dropped = min(skip, len(chunk))
-                    chunk, skip = chunk.iloc[dropped:], skip - dropped
-                    if not len(chunk):
-                        continue
-                yield InputTable(without_blank_rows(chunk), encoding)
-            if start == header_row + 1:
-                yield InputTable(pd.DataFrame(columns=header, dtype=str), encoding)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputFileError(Say(f"{path}: cannot read it as CSV: {exc}",
-                                     f"{path}:无法按 CSV 读取:{exc}")) from None
+    for chunk in csv_chunks(path, encoding, chunk_rows, header_row, header):
+        yield InputTable(without_blank_rows(chunk), encoding)
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[InputTable]:

@@ -28,6 +28,7 @@ from engine.evaluation.batch import evaluate_file
 from engine.io.csv_out import csv_rows, formula_mask
 from engine.io.outputs import is_formula, neutralise_formulas
 from engine.io.screen import DuplicateLog
+from engine.io.seen_ids import SeenIds
 from engine.rules.loader import load_rulebook
 from engine.rules.model import Input
 from engine.rules.spec import Text
@@ -292,3 +293,47 @@ def test_repeated_ids_found_chunk_by_chunk_are_those_of_the_whole_file():
     repeated = ids[present & ids.duplicated(keep=False).to_numpy()]
     groups = {key: [int(n) + 2 for n in rows] for key, rows in repeated.groupby(repeated, sort=False).groups.items()}
     assert log.rows == groups and log.rejected == int((~expected).sum())
+
+
+@pytest.mark.parametrize("chunk", [7, 3_000, 70_000])
+def test_the_seen_ids_answer_as_a_dict_of_every_id_would(chunk):
+    """SeenIds against a dict, from a filter of 16 words (it grows several times and says "maybe" for
+    many unseen ids, which the runs must answer) with tiny chunks (merged runs) and large ones; hashes
+    share their filter bits and words, so false positives are frequent."""
+    rng = np.random.default_rng(chunk)
+    pool = np.unique(rng.integers(0, 2**64, 60_000, dtype=np.uint64) & ~np.uint64(0xFFFFF0) | np.uint64(0x10))
+    stream = rng.choice(pool, 150_000)
+    seen, first = SeenIds(filter_words_log2=4), {}
+    for start in range(0, len(stream), chunk):
+        hashes = np.unique(stream[start:start + chunk])
+        rows = rng.permutation(len(hashes)).astype(np.int64) + start
+        found = seen.first_rows(hashes)
+        assert found.tolist() == [first.get(int(value), -1) for value in hashes]
+        fresh = found < 0
+        seen.add(hashes[fresh], rows[fresh])
+        first.update(zip(map(int, hashes[fresh]), map(int, rows[fresh])))
+    assert seen.count == len(first) and len(seen.runs) <= len(stream) // 32_768 + 2
+
+
+_UTF8_PIECES = st.one_of(st.text(max_size=3).map(lambda text: text.encode("utf-8")), st.binary(max_size=2),
+                         st.sampled_from([b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe5\xae", b"\xff"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(_UTF8_PIECES, max_size=12), block=st.integers(1, 9))
+def test_the_utf8_check_agrees_with_pythons_decoder_across_block_edges(pieces, block, tmp_path_factory):
+    """Arrow's block-by-block UTF-8 check against Python's decoder, with blocks of a few bytes, so
+    characters are cut at every position (encodings are detected with it)."""
+    path = tmp_path_factory.mktemp("utf8") / "cells.csv"
+    data = b"".join(pieces)
+    path.write_bytes(data)
+    try:
+        data.decode("utf-8")
+        decodes = True
+    except UnicodeDecodeError:
+        decodes = False
+    original, tables.BLOCK = tables.BLOCK, block
+    try:
+        assert tables.is_utf8(path) == decodes
+    finally:
+        tables.BLOCK = original

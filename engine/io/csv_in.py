@@ -51,7 +51,13 @@ class _ArrowChunk:
 def _arrow_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int,
                       names: list[str]) -> Iterator[_ArrowChunk]:
     """Typed as text, multi-threaded and streamed by Arrow's CSV reader (several times faster than
-    pandas'); a chunk is only handed on once Arrow has read all of it cleanly."""
+    pandas'), made into chunks on a thread of their own; a chunk is only handed on once Arrow has
+    read all of it cleanly."""
+    return _read_ahead(_arrow_chunks(path, encoding, chunk_rows, header_row, names))
+
+
+def _arrow_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int,
+                  names: list[str]) -> Iterator[_ArrowChunk]:
     import pyarrow.csv as pa_csv
 
     ragged: list[object] = []
@@ -71,7 +77,7 @@ def _arrow_csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: in
                                                   strings_can_be_null=False, quoted_strings_can_be_null=False,
                                                   null_values=[]))
         start, pending, count = header_row + 1, [], 0
-        for batch in itertools.chain(_read_ahead(reader), [None]):
+        for batch in itertools.chain(reader, [None]):
             if ragged:
                 raise _NotForArrow
             if batch is not None:
@@ -104,19 +110,20 @@ def _one_cell_too_many(path: Path, chunk: pd.DataFrame, header: list[str], start
     return pd.DataFrame(dict(zip(header, cells, strict=True)))
 
 
-def _read_ahead(batches: Iterator[pa.RecordBatch], depth: int = 3) -> Iterator[pa.RecordBatch]:
-    """The batches, parsed on a thread of their own while the caller types and evaluates the ones
-    before (Arrow's streaming reader parses only when asked, and releases the GIL while it does)."""
+def _read_ahead(items: Iterator[_ArrowChunk], depth: int = 2) -> Iterator[_ArrowChunk]:
+    """The chunks, read and made on a thread of their own while the caller types and evaluates the
+    ones before (Arrow's streaming reader parses only when asked; it and Arrow's conversion to pandas
+    release the GIL while they work). An error there is raised here, after the chunks before it."""
     queue: Queue = Queue(maxsize=depth)
     stop = threading.Event()
     done = object()
 
     def produce() -> None:
         try:
-            for batch in batches:
+            for item in items:
                 while not stop.is_set():
                     try:
-                        queue.put(batch, timeout=0.1)
+                        queue.put(item, timeout=0.1)
                         break
                     except Full:
                         continue

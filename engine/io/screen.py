@@ -14,6 +14,7 @@ import pandas as pd
 from engine.errors import Say
 from engine.io.arrow_text import arrow_strings, string_bytes
 from engine.io.coerce import REJECT_COLUMNS, empty_rejects
+from engine.io.seen_ids import SeenIds
 
 Duplicates = Literal["first", "last", "reject", "keep"]
 DUPLICATE_POLICIES: tuple[str, ...] = get_args(Duplicates)
@@ -77,17 +78,6 @@ def id_hashes(ids: pd.Series) -> np.ndarray:
     return hashes
 
 
-def _merged(seen: np.ndarray, rows: np.ndarray, new: np.ndarray, new_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two sorted hash arrays (with their rows) as one, in one pass (np.insert would sort again)."""
-    into = np.searchsorted(seen, new) + np.arange(len(new))
-    is_new = np.zeros(len(seen) + len(new), dtype=bool)
-    is_new[into] = True
-    merged, merged_rows = np.empty(len(is_new), dtype=seen.dtype), np.empty(len(is_new), dtype=rows.dtype)
-    merged[is_new], merged[~is_new] = new, seen
-    merged_rows[is_new], merged_rows[~is_new] = new_rows, rows
-    return merged, merged_rows
-
-
 SHOWN_ROWS = 10  # rows of a repeated id a reject names when none of them is evaluated
 
 
@@ -141,33 +131,6 @@ class KnownDuplicates:
 
 
 @dataclass
-class _SeenIds:
-    """Hashes of the ids seen so far, each with its first row, as a few sorted runs, each run at most
-    half the size of the one before: adding a chunk merges only runs of like size, so an id is copied
-    about log2(chunks) times in a file rather than once for every later chunk."""
-
-    runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
-
-    def first_rows(self, ordered: np.ndarray) -> np.ndarray:
-        """For sorted hashes: the first row of each one seen before, -1 for the others."""
-        found = np.full(len(ordered), -1, dtype=np.int64)
-        for hashes, rows in self.runs:
-            slots = np.minimum(np.searchsorted(hashes, ordered), len(hashes) - 1)
-            hit = hashes[slots] == ordered
-            found[hit] = rows[slots[hit]]
-        return found
-
-    def add(self, hashes: np.ndarray, rows: np.ndarray) -> None:
-        """Sorted hashes not seen before, with their rows."""
-        if not len(hashes):
-            return
-        self.runs.append((hashes, rows))
-        while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
-            newer, older = self.runs.pop(), self.runs.pop()
-            self.runs.append(_merged(*older, *newer))
-
-
-@dataclass
 class DuplicateLog:
     """Customer ids on more than one row, and which of those rows are evaluated (`policy`):
     first: the first row, later ones rejected; last: the last row, earlier ones rejected (the file is
@@ -177,7 +140,7 @@ class DuplicateLog:
     rows: dict[str, list[int]] = field(default_factory=dict)  # repeated id -> every row it is on
     rejected: int = 0
     # ids seen so far, as 64-bit hashes with the first row of each: flat memory per id
-    _seen: _SeenIds = field(default_factory=_SeenIds)
+    _seen: SeenIds = field(default_factory=SeenIds)
     _planned: dict[str, list[int]] | None = None  # last/reject: every repeated id's rows, from a first read
 
     def plan(self, id_columns: Iterable[pd.Series]) -> None:
@@ -214,8 +177,8 @@ class DuplicateLog:
 
     def _stream(self, ids: pd.Series, present: np.ndarray, numbers: np.ndarray) -> np.ndarray:
         """Rows whose id was seen before (in this chunk or an earlier one); remembers this chunk's ids.
-        The chunk's hashes are sorted once: repeats within it are neighbours, and sorted lookups in
-        the ids seen so far walk that array in order instead of jumping about it."""
+        The chunk's hashes are sorted once: repeats within it are neighbours, and lookups among the
+        ids seen so far (engine.io.seen_ids) visit their filter and runs in order, not at random."""
         hashes = id_hashes(ids)
         order = np.argsort(hashes)  # quicksort: 4x a stable sort's speed
         ordered = hashes[order]

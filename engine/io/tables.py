@@ -126,7 +126,9 @@ def detect_encoding(path: Path, encoding: str | None) -> str:
             decoder = codecs.getincrementaldecoder(candidate)()
         except LookupError:
             raise InputFileError(Say(f"unknown encoding '{encoding}'", f"未知的编码“{encoding}”")) from None
-        position = 0
+        if codecs.lookup(candidate).name in ("utf-8", "utf-8-sig") and is_utf8(path):
+            return candidate
+        position = 0  # not UTF-8 (or another encoding): Python's decoder says where it fails
         try:
             with path.open("rb") as handle:
                 while block := handle.read(BLOCK):
@@ -139,6 +141,41 @@ def detect_encoding(path: Path, encoding: str | None) -> str:
     tried = encoding or " / ".join(ENCODINGS)
     raise InputFileError(Say(f"{path}: cannot be read as {tried} (byte {failure}); give --encoding",
                              f"{path}:无法按 {tried} 读取(第 {failure} 字节);请用 --encoding 指定编码"))
+
+
+def is_utf8(path: Path) -> bool:
+    """Whether a file is UTF-8 throughout, checked by Arrow a block at a time: several times the speed
+    of Python's decoder, which read a 10M-row file for a second before any row was evaluated."""
+    block = bytearray(BLOCK + 4)
+    view, carried = memoryview(block), 0
+    with path.open("rb") as handle:
+        while read := handle.readinto(view[carried:carried + BLOCK]):
+            filled = carried + read
+            whole = _whole_characters(view[:filled])
+            if not _arrow_utf8(view[:whole]):
+                return False
+            view[:filled - whole] = view[whole:filled]  # a character cut by the block: checked with the next
+            carried = filled - whole
+    return _arrow_utf8(view[:carried])
+
+
+def _whole_characters(data: memoryview) -> int:
+    """How many leading bytes of `data` end on a character boundary, judged from its last 4 bytes."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # not a continuation byte: a character starts here
+            needs = 1 if byte < 0x80 else 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(data) - back if needs > back else len(data)
+    return len(data)  # no start in the last 4 bytes: invalid, as the check will say
+
+
+def _arrow_utf8(data: memoryview) -> bool:
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int32))
+    try:
+        pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _csv_chunks(path: Path, encoding: str, chunk_rows: int, header_row: int = 1) -> Iterator[InputTable]:

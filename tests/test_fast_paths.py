@@ -311,7 +311,7 @@ def test_the_seen_ids_answer_as_a_dict_of_every_id_would(chunk):
         assert found.tolist() == [first.get(int(value), -1) for value in hashes]
         fresh = found < 0
         seen.add(hashes[fresh], rows[fresh])
-        first.update(zip(map(int, hashes[fresh]), map(int, rows[fresh])))
+        first.update(zip(map(int, hashes[fresh]), map(int, rows[fresh]), strict=True))
     assert seen.count == len(first) and len(seen.runs) <= len(stream) // 32_768 + 2
 
 

@@ -187,3 +187,22 @@ def test_the_cli_prints_the_summary_a_file_run_prints(spark, tmp_path):
     assert strip(remote.output) == strip(local.output)
     assert "200 rows in: 198 evaluated, 2 rejected" in remote.output
     assert (tmp_path / "b.parquet").is_dir() and (tmp_path / "b.rejects.parquet").is_dir()
+
+
+def test_a_new_spark_process_says_nothing_but_keces_own_lines(tmp_path):
+    """`kece evaluate --engine spark` as a user runs it, in a process of its own (the JVM starts): its
+    stderr holds the lines a file run's holds, not Spark's start-up log ("Setting default log level",
+    host warnings); the JVM's own note on incubator modules is the one line kece cannot reach."""
+    import subprocess
+
+    def run(*engine: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(REPO / "cli.py"), "evaluate", str(SAMPLE), "--lang", "en", "-q",
+                               "-s", "bank_tier", *engine, "-o", str(tmp_path / f"{len(engine)}.parquet")],
+                              capture_output=True, text=True, cwd=tmp_path)
+
+    local, spark = run(), run("--engine", "spark", "--master", "local[1]")
+    assert local.returncode == spark.returncode == 0, spark.stderr
+    assert [line for line in spark.stderr.splitlines() if "incubator modules" not in line] == \
+        local.stderr.splitlines()
+    assert "Most rejects in column assets" in spark.stderr
+    assert "200 rows in: 198 evaluated, 2 rejected" in spark.stdout

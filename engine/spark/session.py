@@ -25,6 +25,7 @@ INSTALL = Say("install it with: pip install 'kece[spark]' (README: Spark)",
 # pyspark 4.x warns that pandas 3 is not yet fully supported; kece uses pandas <-> Arrow through
 # mapInPandas and applyInPandas only, which its tests check row by row on pandas 3.
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 def quiet_pandas_warning() -> None:
@@ -105,8 +106,9 @@ def spark_session(master: str | None = None, app_name: str = "kece") -> SparkSes
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.sql.session.timeZone", "UTC"))
-    if local:  # a few shuffle partitions per core, not the cluster default of 200
-        builder = builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PER_CORE * _cores(master)))
+    if local:  # a few shuffle partitions per core, not the cluster default of 200; errors only in the log
+        builder = (builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PER_CORE * _cores(master)))
+                   .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"))
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: Java, memory, a port; py4j and Spark raise their own types

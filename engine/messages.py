@@ -230,7 +230,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "duplicate_rows": "{id} (rows {rows})",
         "summary_title": "{scheme} ({title})",
         "problems": "{count} problem(s) in the rule files",
-        "examples_failed": "{count} example result(s) disagree with the rules",
+        "examples_failed": "{count} example(s) disagree with the rules",
         "internal_error": "kece internal error: {error}. Run again with --debug for details, and please report it.",
         "using_rules": "Rules: {path} ({where})",
         "error": "error",

@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from engine.analysis.regions import analyse, region_text
+from engine.analysis.conditions import region_text
+from engine.analysis.regions import analyse
 from engine.rules.loader import load_scheme_text
 
 HEAD = """id: t
@@ -113,3 +114,26 @@ def test_check_reports_findings_with_locations_and_exit_code(rules_dir):
     assert "    region: assets in [500000..1000000)" in result.output
     assert "    e.g. {assets: 500000}" in result.output
     assert "Analysis: 1 error(s), 0 warning(s)" in result.output
+
+
+def test_regions_read_in_chinese_with_names_and_labels():
+    """A region in Chinese names each input and enum value by its title or label, with the id a rule
+    file uses beside it; English keeps the tests as a rule file writes them."""
+    text = ("id: t\ntitle: {zh: 测试, en: Test}\nhit_policy: unique\ninputs:\n"
+            "  assets: {type: number, min: 0, required: true, title: {zh: 资产规模, en: Assets}}\n"
+            "  credit_score: {type: integer, required: true}\n"
+            "  kind: {type: enum, values: [a, b, c], required: true,\n"
+            "         labels: {a: {zh: 甲类, en: A}, b: {zh: 乙类, en: B}}}\n"
+            "rules:\n")
+    s = load_scheme_text(text + rule("low", '{assets: "[1000..1000000)", kind: [a, b]}')
+                         + rule("high", '{assets: ">= 1000000"}') + rule("c", "{kind: c, credit_score: '> 700'}"),
+                         "rules/t.yaml")
+    gaps = [f for f in analyse(s).findings if f.kind == "gap"]
+    assert [region_text(r, "zh") for f in gaps for r in f.regions] == [
+        "资产规模(assets) < 1000,且 kind 为 甲类(a)、乙类(b) 之一",
+        "资产规模(assets) < 1000000,且 credit_score <= 700,且 kind 为 c",
+    ]
+    assert [region_text(r, "en") for f in gaps for r in f.regions] == [
+        "assets < 1000, kind in [a, b]",
+        "assets < 1000000, credit_score <= 700, kind = c",
+    ]

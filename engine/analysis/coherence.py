@@ -18,15 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.analysis.regions import (
-    MAX_REGIONS,
-    Finding,
-    atoms_for,
-    cover_with_boxes,
-    describe_atoms,
-    grid_cells,
-    typed_column,
-)
+from engine.analysis.conditions import describe_atoms
+from engine.analysis.regions import MAX_REGIONS, Finding, atoms_for, cover_with_boxes, grid_cells, typed_column
 from engine.backends.vectorized import ColumnView, SchemeColumns, all_tests_mask, evaluate_frame
 from engine.rules.literals import format_value
 from engine.rules.model import Action, Band, Input, Rule, Rulebook, Scheme

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.backends.results import SchemeResult
@@ -24,7 +25,9 @@ class ExampleFailure:
     def location(self) -> Location:
         return self.example.location
 
-    def describe(self, lang: str = "en") -> str:
+    def describe(self, lang: str = "en", name_backend: bool = True) -> str:
+        """What the example expects and what it got; `name_backend=False` where every backend got the
+        same (the rules are wrong, or the example), not one of them (a bug in kece)."""
         given = ", ".join(f"{name}={format_value(self.scheme.inputs[name].type, value)}"
                           for name, value in self.example.given.items())
         if self.example.domain is not None:
@@ -32,12 +35,24 @@ class ExampleFailure:
         nothing = Say("(no match)", "(未命中)").get(lang)
         expected = "|".join(self.example.expect) or nothing
         actual = OUT_OF_SCOPE if self.actual.status == "out_of_scope" else self.actual.display or nothing
-        text = Say(f"example {{{given}}} expects {expected}, but the {self.backend} backend gives {actual}",
-                   f"示例 {{{given}}} 应得 {expected},但 {self.backend} 引擎得到 {actual}").get(lang)
+        if name_backend:
+            text = Say(f"example {{{given}}} expects {expected}, but the {self.backend} backend gives {actual}",
+                       f"示例 {{{given}}} 应得 {expected},但 {self.backend} 引擎得到 {actual}").get(lang)
+        else:
+            text = Say(f"example {{{given}}} expects {expected}, but the rules give {actual}",
+                       f"示例 {{{given}}} 应得 {expected},但规则给出 {actual}").get(lang)
         if self.example.score is not None and self.actual.score != self.example.score:
             got, wanted = format_value("number", self.actual.score), format_value("number", self.example.score)
             text += Say(f" (score {got}, expected {wanted})", f"(得分 {got},应为 {wanted})").get(lang)
         return text
+
+
+def by_example(failures: Sequence[ExampleFailure]) -> list[tuple[ExampleFailure, ...]]:
+    """The failures of each example together, in the order first met."""
+    groups: dict[int, list[ExampleFailure]] = {}
+    for failure in failures:
+        groups.setdefault(id(failure.example), []).append(failure)
+    return [tuple(group) for group in groups.values()]
 
 
 def run_examples(scheme: Scheme, backend: Backend) -> list[ExampleFailure]:

@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from engine.analysis.conditions import Condition, describe_atoms
 from engine.backends.results import resolve
 from engine.backends.vectorized import ColumnView, all_tests_mask, evaluate_frame
 from engine.errors import Location
@@ -60,7 +61,7 @@ class Finding:
     scheme_id: str
     rules: tuple[str, ...]
     locations: tuple[Location, ...]
-    regions: tuple[tuple[tuple[str, ...], ...], ...]  # per region, per input: the test texts to join by "or"
+    regions: tuple[tuple[Condition, ...], ...]  # per region, what each input it depends on is there
     more_regions: int
     customer: dict[str, Value] | None
     customer_text: str
@@ -263,7 +264,7 @@ class _Reporter:
         elif kind == "overlap":
             assert set(rules) <= matched and reference.status == "conflict", (self.scheme.id, customer, reference)
 
-    def describe_box(self, box: tuple[frozenset[int], ...]) -> tuple[tuple[str, ...], ...]:
+    def describe_box(self, box: tuple[frozenset[int], ...]) -> tuple[Condition, ...]:
         return tuple(describe_atoms(self.decls[k], self.atoms[k], chosen) for k, chosen in enumerate(box)
                      if len(chosen) < len(self.atoms[k]))
 
@@ -288,56 +289,6 @@ def cover_with_boxes(cells: set[tuple[int, ...]], sizes: list[int],
         boxes.append(frozen)
         remaining.difference_update(itertools.product(*frozen))
     return boxes
-
-
-def describe_atoms(decl: Input, atoms: list[Atom], chosen: frozenset[int]) -> tuple[str, ...]:
-    """A run of atoms as a test a user would write: `assets in [1000000..5000000)`."""
-    name, kind = decl.name, decl.type
-    missing = any(atoms[i].missing for i in chosen)
-    present = sorted(i for i in chosen if not atoms[i].missing)
-    parts = []
-    if kind in ORDERED_TYPES:
-        runs: list[list[int]] = []
-        for i in present:
-            if runs and runs[-1][-1] == i - 1:
-                runs[-1].append(i)
-            else:
-                runs.append([i])
-        for run in runs:
-            first, last = atoms[run[0]], atoms[run[-1]]
-            lo, lo_closed = first.lo, first.point
-            hi, hi_closed = last.hi, last.point
-            text = lambda v: format_value(kind, v)  # noqa: E731
-            at_min = decl.min is not None and lo == decl.min and lo_closed
-            at_max = decl.max is not None and hi == decl.max and hi_closed
-            if lo is not None and lo == hi:
-                parts.append(f"{name} = {text(lo)}")
-            elif (lo is None or at_min) and (hi is None or at_max):
-                parts.append(f"{name} is present")
-            elif lo is None or at_min:
-                parts.append(f"{name} {'<=' if hi_closed else '<'} {text(hi)}")
-            elif hi is None or at_max:
-                parts.append(f"{name} {'>=' if lo_closed else '>'} {text(lo)}")
-            else:
-                parts.append(f"{name} in {'[' if lo_closed else '('}{text(lo)}..{text(hi)}{']' if hi_closed else ')'}")
-    else:
-        values = [atoms[i] for i in present]
-        shown = ["*" if a.other else format_value(kind, a.value) for a in values]
-        if len(shown) == 1:
-            parts.append(f"{name} = {shown[0]}")
-        elif shown:
-            parts.append(f"{name} in [{', '.join(shown)}]")
-    if missing:
-        parts.append(f"{name} is missing")
-    return tuple(parts)
-
-
-def region_text(region: tuple[tuple[str, ...], ...], lang: str) -> str:
-    from engine.messages import t
-
-    if not region:
-        return t(lang, "finding.everyone")
-    return t(lang, "and").join(t(lang, "or").join(alternatives) for alternatives in region)
 
 
 def finding_message(finding: Finding, lang: str) -> str:

@@ -43,15 +43,30 @@ def show_rulebook(rulebook: Rulebook, lang: str) -> None:
         column.overflow = "fold"  # ids and paths are to be copied, never cut short
     for scheme in rulebook.schemes:
         table.add_row(scheme.id, scheme.title.get(lang), scheme.hit_policy, str(len(scheme.rules)),
-                      str(len(scheme.inputs)), str(len(scheme.examples)), scheme.path)
+                      str(len(scheme.inputs)), str(len(scheme.examples)), _within(scheme.path, rulebook.directory))
     out.print(table)
 
 
+def _within(path: str, folder: Path | None) -> str:
+    """A rule file's path from its rules folder (the line above the table names the folder)."""
+    try:
+        return str(Path(path).relative_to(folder)) if folder is not None else path
+    except ValueError:
+        return path
+
+
 def show_example_failures(failures: Sequence[ExampleFailure], lang: str, heading: bool = True) -> None:
-    if failures and heading:
-        err.print(f"[bold red]{t(lang, 'examples_failed', count=len(failures))}[/]")
-    for failure in failures:
-        err.print(f"{failure.location} {failure.describe(lang)}", markup=False, soft_wrap=True)
+    """Each failing example once when the backends got the same; per backend where they differ."""
+    from engine.analysis.examples import by_example
+
+    groups = by_example(failures)
+    if groups and heading:
+        err.print(f"[bold red]{t(lang, 'examples_failed', count=len(groups))}[/]")
+    for group in groups:
+        agreed = len(group) > 1 and len({failure.describe(lang, name_backend=False) for failure in group}) == 1
+        for failure in group[:1] if agreed else group:
+            err.print(f"{failure.location} {failure.describe(lang, name_backend=not agreed)}", markup=False,
+                      soft_wrap=True)
 
 
 def show_example_table(rows: Sequence[tuple[str, str, int, int]], lang: str) -> None:
@@ -84,12 +99,13 @@ def show_coherence(coherence: Coherence, lang: str) -> int:
         err.print(t(lang, "incoherent_more", a=a, b=b), markup=False, soft_wrap=True)
     if not coherence.findings:
         policy = coherence.policy or t(lang, "default_policy")
-        out.print(t(lang, "coherence_ok", pairs=coherence.settled, policy=policy), markup=False)
+        out.print(t(lang, "coherence_ok", pairs=coherence.settled, policy=policy), markup=False, soft_wrap=True)
     return len(coherence.findings)
 
 
 def show_finding(finding: Finding, lang: str) -> None:
-    from engine.analysis.regions import finding_message, region_text
+    from engine.analysis.conditions import region_text
+    from engine.analysis.regions import finding_message
 
     console = err if finding.severity == "error" else out
     where = ", ".join(f"{loc}" for loc in finding.locations)

@@ -11,7 +11,7 @@ _WORD_BITS = 64
 # A filter word holds 4 bits of each id placed in it, taken from the hash's low 24 bits; the word is
 # chosen by the hash's top bits, so a sorted chunk of hashes visits the filter's words in order.
 _BIT_FIELDS = (0, 6, 12, 18)
-_FILTER_BITS_PER_ID = 16  # at most one id per 16 bits: 0.2-0.4 % of unseen ids are "maybe seen"
+_FILTER_BITS_PER_ID = 16  # at least 16 bits per id: at most ~0.5 % of unseen ids are "maybe seen"
 _FILTER_GROWTH_BITS = 2  # grows 4x at a time: rebuilt from the runs ~n/3 times over, not ~n
 _SMALL_RUN = 1 << 16  # runs below this are merged, so tiny chunks do not make thousands of runs
 

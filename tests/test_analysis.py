@@ -137,3 +137,8 @@ def test_regions_read_in_chinese_with_names_and_labels():
         "assets < 1000, kind in [a, b]",
         "assets < 1000000, credit_score <= 700, kind = c",
     ]
+    churned = load_scheme_text("id: t\ntitle: {zh: 测试, en: Test}\nhit_policy: unique\ninputs:\n"
+                               "  churned: {type: boolean, required: true, title: {zh: 是否流失, en: Churned}}\n"
+                               "rules:\n" + rule("stay", "{churned: false}"), "rules/t.yaml")
+    [gap] = analyse(churned).findings
+    assert [region_text(r, "zh") for r in gap.regions] == ["是否流失(churned) 为 是(true)"]

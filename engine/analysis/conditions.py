@@ -70,7 +70,7 @@ class Condition:
 
     def _value(self, value: Value, lang: str = "en") -> str:
         written = format_value(self.decl.type, value)
-        if lang == "en" or self.decl.type != "enum":
+        if lang == "en" or self.decl.type not in ("enum", "boolean"):
             return written
         label = self.decl.value_label(value, "zh")
         return f"{label}({written})" if label != written else written

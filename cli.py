@@ -138,7 +138,7 @@ def test_examples(rules: RulesOption = None, lang: LangOption = "zh") -> None:
 @app.command()
 @handles_errors
 def evaluate(
-    input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).",
+    input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, .xlsx/.xls, .parquet, .jsonl).",
                                                  show_default=False)] = None,
     rules: RulesOption = None,
     scheme: SchemeOption = None,
@@ -165,7 +165,7 @@ def evaluate(
     master: MasterOption = None,
     lang: LangOption = "zh",
 ) -> None:
-    """Evaluate customers: a file (CSV, .xlsx, .parquet, .jsonl; one output row per valid row) or one
+    """Evaluate customers: a file (CSV, .xlsx/.xls, .parquet, .jsonl; one output row per valid row) or one
     --customer JSON. Results are written as .csv, .xlsx or .parquet, by the output's extension."""
     from engine.evaluation.evaluate import BACKENDS, evaluate_customer
 
@@ -267,7 +267,7 @@ def explain_command(
 @app.command("plan")
 @handles_errors
 def plan_command(
-    input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).",
+    input: Annotated[Path | None, typer.Argument(help="Customer file (CSV, .xlsx/.xls, .parquet, .jsonl).",
                                                  show_default=False)] = None,
     customer_id: CustomerIdOption = None,
     all_rows: Annotated[bool, flag("--all", help="A plan for every customer of the file, plus an index.")]
@@ -346,7 +346,7 @@ def plan_command(
 @app.command()
 @handles_errors
 def report(
-    input: Annotated[Path, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).")],
+    input: Annotated[Path, typer.Argument(help="Customer file (CSV, .xlsx/.xls, .parquet, .jsonl).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
         "kece-out/report.html"),
     cross: Annotated[str | None, typer.Option(help="Two schemes to cross-tabulate: --cross a,b")] = None,
@@ -387,7 +387,7 @@ def report(
 @app.command()
 @handles_errors
 def impact(
-    input: Annotated[Path, typer.Argument(help="Customer file (CSV, .xlsx, .parquet, .jsonl).")],
+    input: Annotated[Path, typer.Argument(help="Customer file (CSV, .xlsx/.xls, .parquet, .jsonl).")],
     base: Annotated[str, typer.Option("--base", help="The rules before the change: a folder, or a git revision of "
                                       "the rules folder (HEAD, main~3, a tag).", show_default=False)],
     rules: RulesOption = None,

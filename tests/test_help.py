@@ -107,7 +107,7 @@ def test_evaluate_help_in_chinese():
     result = run("evaluate", "--help")
     assert result.exit_code == 0
     for phrase in ("用法:kece evaluate [选项] [input]", "─ 参数 ─", "─ 选项 ─",
-                   "客户文件(CSV、.xlsx、.parquet、.jsonl)。",  # the argument
+                   "客户文件(CSV、.xlsx/.xls、.parquet、.jsonl)。",  # the argument
                    "规则文件所在的文件夹",  # a shared option (params.py)
                    "同一客户编号出现在多行时:first(评估第一行,拒收后面的行)",  # one of evaluate's own
                    "[默认:first]", "[环境变量:KECE_LANG]", "显示本帮助并退出。"):

@@ -77,5 +77,5 @@ def test_plan_all_writes_rejects_where_asked(bank_rules, customers, tmp_path):
     result = runner.invoke(app, ["plan", str(customers), "--all", "--rules", str(bank_rules), "-o",
                                  str(tmp_path / "plans"), "--rejects", str(rejects), "--no-tasks", "--lang", "en"])
     assert result.exit_code == 0, result.output
-    assert pd.read_excel(rejects, dtype=str)[["row", "id"]].values.tolist() == [["3", "c2"]]
+    assert pd.read_excel(rejects, dtype=str, engine="openpyxl")[["row", "id"]].values.tolist() == [["3", "c2"]]
     assert not (tmp_path / "plans" / "customers.rejects.csv").exists()

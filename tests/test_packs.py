@@ -115,7 +115,7 @@ def test_chunked_runs_write_exactly_what_one_chunk_writes(tmp_path, suffix):
     assert seen[-1] == chunked.rows_in == 200 and seen == sorted(seen)
     assert [(s.counts, s.unmatched) for s in whole.summaries] == [(s.counts, s.unmatched) for s in chunked.summaries]
     if suffix == ".xlsx":
-        read = lambda p: pd.read_excel(p, dtype=str)  # noqa: E731
+        read = lambda p: pd.read_excel(p, dtype=str, engine="openpyxl")  # noqa: E731
     else:
         read = lambda p: pd.read_csv(p, dtype=str) if suffix == ".csv" else pd.read_parquet(p)  # noqa: E731
     pd.testing.assert_frame_equal(read(whole.output), read(chunked.output))

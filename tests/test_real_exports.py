@@ -222,3 +222,20 @@ def test_a_header_below_a_title_with_several_cells_is_pointed_at(rules, tmp_path
     result = runner.invoke(app, command)
     assert result.exit_code == 2
     assert "第 2 行包含的规则列名比表头还多;如果它才是表头,请加 --header-row 2" in result.output
+
+
+def test_an_excel_97_2003_export_is_read_like_a_csv(rules, tmp_path):
+    """An .xls as older CRM and core-banking systems export it (tests/data/make_legacy_xls.py): a
+    title in row 1, Chinese headers in row 2, labels as values, a 合计 row; read from row 2."""
+    source = Path(__file__).with_name("data") / "legacy_export.xls"
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["evaluate", str(source), "-o", str(out), "--rules", str(rules), "-q", "--lang", "en"])
+    assert result.exit_code == 2
+    assert "which looks like a title" in result.output and "give --header-row 2" in result.output
+    result = runner.invoke(app, ["evaluate", str(source), "-o", str(out), "--rules", str(rules), "-q", "--lang", "en",
+                                 "--header-row", "2"])
+    assert result.exit_code == 0, result.output
+    results = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert results[["客户编号", "quadrant"]].values.tolist() == [["c1", "top"], ["c2", "rest"], ["c4", "rest"]]
+    rejects = pd.read_csv(tmp_path / "out.rejects.csv", dtype=str, keep_default_na=False)
+    assert rejects[["row", "id", "column"]].values.tolist() == [["5", "c3", "assets"], ["7", "合计", "客户编号"]]

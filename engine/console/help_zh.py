@@ -17,7 +17,7 @@ COMMANDS: dict[str, str] = {
     "check": "读取并校验规则文件,在两个引擎上运行规则自带的示例,并找出重叠、缺口、永远不会命中的规则和相互矛盾之处;"
              "每个问题都标明位置(文件:行:列)。",
     "test": "在两个引擎上运行每个方案的示例:每个规则包一张表,每个失败的示例都标明位置。",
-    "evaluate": "评估客户:一个客户文件(CSV、.xlsx、.parquet、.jsonl;每个有效行输出一行),或用 --customer 以 JSON "
+    "evaluate": "评估客户:一个客户文件(CSV、.xlsx/.xls、.parquet、.jsonl;每个有效行输出一行),或用 --customer 以 JSON "
                 "给出的一位客户。结果按输出文件的扩展名写成 .csv、.xlsx 或 .parquet。",
     "explain": "说明客户为什么落在这些分群:逐条列出规则和条件以及该客户的取值、命中策略的选择,以及客户还差什么才能进入"
                "更好的一条规则。加 --actions 时:说明仲裁策略如何为该客户的行动方案挑选行动。",
@@ -68,7 +68,7 @@ SHARED: dict[str, str] = {
     "CustomerJsonOption": "不读文件,直接用 JSON 给出一位客户。",
 }
 
-CUSTOMER_FILE = "客户文件(CSV、.xlsx、.parquet、.jsonl)。"
+CUSTOMER_FILE = "客户文件(CSV、.xlsx/.xls、.parquet、.jsonl)。"
 
 PARAMS: dict[str, str] = {
     "kece --debug": "kece 内部出错时显示调用栈(写在命令之前或之后都可以)。",

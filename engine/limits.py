@@ -1,6 +1,7 @@
-"""How much work a rule file or a playbook template may ask of kece. Rule files and templates are
-written by people and shared between teams: without bounds one file (a YAML alias bomb, a loop over
-range(10**9)) could take a machine's memory or hours. Each bound is generous for real packs and can
+"""How much work a rule file, a playbook template or a workbook may ask of kece. Rule files and
+templates are written by people and shared between teams: without bounds one file (a YAML alias bomb,
+a loop over range(10**9), a zipped workbook that expands a thousandfold) could take a machine's memory
+or hours. Each bound is generous for real packs and can
 be raised with an environment variable (README, "Safety")."""
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ class Limits:
     analysis_work: int = 30_000_000  # KECE_MAX_ANALYSIS_WORK: cells x tests `kece check` evaluates per scheme
     template_range: int = 10_000  # KECE_MAX_TEMPLATE_RANGE: items of one range() in a playbook
     template_output: int = 5_000_000  # KECE_MAX_TEMPLATE_OUTPUT: characters of one rendered plan or string
+    # KECE_MAX_WORKBOOK_BYTES: what an Excel input may expand to (its parts unzipped; an .xls as it is).
+    # A sheet is read whole; 100,000 rows of 13 columns expand to 70 MB, Excel's most rows to ~750 MB.
+    workbook_bytes: int = 2_000_000_000
 
 
 ENV_NAMES = {
@@ -30,6 +34,7 @@ ENV_NAMES = {
     "analysis_work": "KECE_MAX_ANALYSIS_WORK",
     "template_range": "KECE_MAX_TEMPLATE_RANGE",
     "template_output": "KECE_MAX_TEMPLATE_OUTPUT",
+    "workbook_bytes": "KECE_MAX_WORKBOOK_BYTES",
 }
 
 

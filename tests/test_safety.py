@@ -178,6 +178,25 @@ def test_a_limit_set_to_nonsense_is_a_usage_error(bank_rules: Path, monkeypatch:
     assert "KECE_MAX_RULES must be a positive whole number, not 'many'" in result.output
 
 
+def test_a_workbook_that_expands_beyond_the_limit_is_not_unzipped(bank_rules: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zip bomb named .xlsx: its parts' declared sizes are added up before anything is read."""
+    import zipfile
+
+    bomb = tmp_path / "customers.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" * 3_000_000)
+    assert bomb.stat().st_size < 20_000
+    monkeypatch.setenv("KECE_MAX_WORKBOOK_BYTES", "2000000")
+    result = run("evaluate", str(bomb), "--rules", str(bank_rules), "--lang", "en")
+    assert result.exit_code == 2
+    assert "the workbook expands to 3 MB, more than the 2 MB KECE_MAX_WORKBOOK_BYTES allows" in result.output
+    legacy = REPO / "tests" / "data" / "legacy_export.xls"  # not a zip: its own size counts
+    monkeypatch.setenv("KECE_MAX_WORKBOOK_BYTES", "1000")
+    result = run("evaluate", str(legacy), "--rules", str(bank_rules), "--lang", "en", "--header-row", "2")
+    assert result.exit_code == 2 and "KECE_MAX_WORKBOOK_BYTES allows" in result.output
+
+
 def test_a_rule_file_linked_from_outside_the_folder_is_not_read(rules_dir, tmp_path: Path) -> None:
     secret = tmp_path / "secret.yaml"
     secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")

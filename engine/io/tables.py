@@ -14,6 +14,7 @@ import itertools
 import json
 import math
 import os
+import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +34,7 @@ from engine.io.csv_in import csv_chunks
 from engine.io.csv_out import csv_rows
 from engine.io.outputs import check_output_file, is_formula, neutralise_formulas, write_xlsx
 from engine.io.temporary import make_temporary, remove_stale_temporaries
+from engine.limits import limits
 from engine.rules.model import Scheme
 
 # Spreadsheet row numbers: the header is row 1, so the first customer is row 2.
@@ -242,6 +244,7 @@ def without_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_excel(path: Path, sheet: str | None, header_row: int | None = None) -> pd.DataFrame:
+    _check_workbook_size(path)
     try:
         # calamine (Rust) reads a sheet 7x as fast as openpyxl (100,000 rows: 4 s, not 27 s), into the
         # same values, and reads .xls as well. keep_default_na off: cells reach typing as written, and
@@ -264,6 +267,23 @@ def _read_excel(path: Path, sheet: str | None, header_row: int | None = None) ->
     body.columns = header
     body.index = pd.RangeIndex(top + FIRST_ROW, top + FIRST_ROW + len(body))
     return body
+
+
+def _check_workbook_size(path: Path) -> None:
+    """A sheet is read whole, and an .xlsx is a zip of XML: a small file can expand to gigabytes (a
+    zip bomb). Its parts' sizes as the zip declares them are checked before a byte is unzipped."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(part.file_size for part in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        expanded = path.stat().st_size  # .xls is not a zip; a broken file is said so by the reader
+    limit = limits().workbook_bytes
+    if expanded > limit:
+        raise InputFileError(Say(
+            f"{path}: the workbook expands to {expanded / 1e6:,.0f} MB, more than the {limit / 1e6:,.0f} MB "
+            "KECE_MAX_WORKBOOK_BYTES allows; save the sheet as CSV (read in chunks, in flat memory) or raise the limit",
+            f"{path}:工作簿解压后有 {expanded / 1e6:,.0f} MB,超过 KECE_MAX_WORKBOOK_BYTES 允许的 {limit / 1e6:,.0f} MB;"
+            "请把工作表另存为 CSV(kece 分块读取 CSV,内存占用平稳),或调高该上限"))
 
 
 def _read_jsonl(path: Path, encoding: str | None, lang: str) -> InputTable:

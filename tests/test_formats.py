@@ -132,12 +132,14 @@ def test_two_columns_for_one_input_is_an_error(rules, tmp_path):
 @pytest.mark.parametrize(("name", "said"), [
     ("customers.ods", "kece reads .csv, .txt, .xlsx, .xlsm, .xls"),
     ("customers.doc", "kece reads .csv, .txt, .xlsx, .xlsm, .xls"),
-    ("customers.xls", "cannot read it as an Excel workbook"),  # named as a workbook, but is not one
-    ("customers.xlsx", "cannot read it as an Excel workbook"),
+    # named as a workbook, but text (systems "export to Excel" as HTML or CSV): say what to do
+    ("customers.xls", "is not an Excel workbook but text"),
+    ("customers.xlsx", "rename it .csv if it holds comma-separated lines"),
+    ("broken.xlsx", "cannot read it as an Excel workbook"),  # a zip, but not a workbook
 ])
 def test_unknown_formats_and_false_workbooks_are_named(rules, tmp_path, name, said):
     path = tmp_path / name
-    path.write_bytes(b"id,assets\nc1,1\n")
+    path.write_bytes(b"PK\x03\x04 not a zip" if name.startswith("broken") else b"id,assets\nc1,1\n")
     result = CliRunner().invoke(app, ["evaluate", str(path), "--rules", str(rules), "--lang", "en"])
     assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output
 

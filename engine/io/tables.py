@@ -254,8 +254,7 @@ def _read_excel(path: Path, sheet: str | None, header_row: int | None = None) ->
     except ValueError as exc:  # an unknown sheet name
         raise InputFileError(Say(f"{path}: {exc}", f"{path}:{exc}(请用 --sheet 指定工作表名)")) from None
     except Exception as exc:  # the reader raises several kinds for a file that is not a workbook
-        raise InputFileError(Say(f"{path}: cannot read it as an Excel workbook: {exc}",
-                                 f"{path}:无法按 Excel 工作簿读取:{exc}")) from None
+        raise InputFileError(_not_a_workbook(path, exc)) from None
     if raw.empty:
         return pd.DataFrame()
     if header_row is None:
@@ -267,6 +266,25 @@ def _read_excel(path: Path, sheet: str | None, header_row: int | None = None) ->
     body.columns = header
     body.index = pd.RangeIndex(top + FIRST_ROW, top + FIRST_ROW + len(body))
     return body
+
+
+# How a real workbook begins: .xlsx/.xlsm are zip files, .xls an OLE compound file.
+WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+def _not_a_workbook(path: Path, exc: Exception) -> Say:
+    """Why an Excel file cannot be read, and what to do. Many systems "export to Excel" as an HTML or
+    text table named .xls; Excel opens those, so a user does not know the file is not a workbook."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(WORKBOOK_MAGIC):
+        return Say(f"{path}: cannot read it as an Excel workbook ({exc}); it may be damaged: open it in Excel "
+                   "and save it again as .xlsx",
+                   f"{path}:无法按 Excel 工作簿读取({exc});文件可能已损坏:请用 Excel 打开后重新另存为 .xlsx")
+    return Say(f"{path}: is not an Excel workbook but text (an export saved as HTML or CSV under an Excel name); "
+               "open it in Excel and save it as .xlsx, or rename it .csv if it holds comma-separated lines",
+               f"{path}:不是 Excel 工作簿,而是文本(以 Excel 文件名保存的 HTML 或 CSV 导出);"
+               "请用 Excel 打开后另存为 .xlsx;如果内容是逗号分隔的行,把扩展名改为 .csv 即可")
 
 
 def _check_workbook_size(path: Path) -> None:

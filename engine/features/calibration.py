@@ -83,16 +83,11 @@ def quantile_cuts(values: np.ndarray, bins: int) -> tuple[float, ...]:
 
 def pyramid_cuts(monetary: np.ndarray, shares: tuple[int, ...]) -> tuple[float, ...]:
     """Spend thresholds by rank: band k's threshold is the spend of the last customer inside the
-    top ceil(n × (s1 + … + sk) / 100), counting customers from the highest spend."""
-    ranked = np.sort(monetary)[::-1]
-    n = len(ranked)
-    cuts = []
-    cumulative = 0
-    for share in shares[:-1]:
-        cumulative += share
-        top = -(-n * cumulative // 100)  # ceil in integers: no float error at exact shares
-        cuts.append(float(ranked[min(max(top, 1), n) - 1]) if n else 0.0)
-    return tuple(cuts)
+    top ceil(n × (s1 + … + sk) / 100), counting customers from the highest spend (pyramid_ranks)."""
+    ordered = np.sort(monetary)
+    if not len(ordered):
+        return tuple(0.0 for _ in shares[:-1])
+    return tuple(float(ordered[rank]) for rank in pyramid_ranks(len(ordered), shares))
 
 
 def fit(recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray, params: ParametersSpec, *,
@@ -156,11 +151,12 @@ def interpolated_cuts(n: int, bins: int, value_at: Callable[[list[int]], Mapping
 
 
 def pyramid_ranks(n: int, shares: tuple[int, ...]) -> list[int]:
-    """The ascending ranks (from 0) whose values are `pyramid_cuts`' thresholds, in its order."""
+    """The ascending ranks (from 0) whose values are `pyramid_cuts`' thresholds, in its order: the
+    last customer inside the top ceil(n × (s1 + … + sk) / 100) (a Spark fit looks only these up)."""
     ranks, cumulative = [], 0
     for share in shares[:-1]:
         cumulative += share
-        top = -(-n * cumulative // 100)
+        top = -(-n * cumulative // 100)  # ceil in integers: no float error at exact shares
         ranks.append(n - min(max(top, 1), n))
     return ranks
 

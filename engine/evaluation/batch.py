@@ -25,7 +25,7 @@ from engine.evaluation.evaluate import (
 )
 from engine.io.coerce import Prepared, empty_rejects, prepare
 from engine.io.outputs import check_output_file, refuse_overwrite
-from engine.io.screen import DUPLICATE_POLICIES, DuplicateLog, Duplicates, footer_rejects, footer_rows
+from engine.io.screen import DuplicateLog, Duplicates, check_policy, footer_rejects, footer_rows
 from engine.io.tables import (
     ChunkWriter,
     WriteBehind,
@@ -146,9 +146,7 @@ def evaluate_chunks(rulebook: Rulebook, input_path: Path, *, schemes: Sequence[s
     schemes apply (`domain`: only schemes for it, and those without one) and which column holds ids.
     Total rows (合计) and, by `duplicates`, rows repeating an id are rejected before typing.
     `header_row`: the row holding the column names (CSV and Excel; default 1)."""
-    if duplicates not in DUPLICATE_POLICIES:
-        raise UsageError(Say(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'",
-                             f"--duplicates 只能是 {'、'.join(DUPLICATE_POLICIES)},不能是“{duplicates}”"))
+    check_policy(duplicates)
     used_encoding, chunks = iter_table(input_path, encoding, sheet, lang, chunk_rows, header_row)
     aliased = alias_schemes(rulebook, schemes)
     first = next(chunks)

@@ -11,13 +11,20 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from engine.errors import Say
+from engine.errors import Say, UsageError
 from engine.io.arrow_text import arrow_strings, string_bytes
 from engine.io.coerce import REJECT_COLUMNS, empty_rejects
 from engine.io.seen_ids import SeenIds
 
 Duplicates = Literal["first", "last", "reject", "keep"]
 DUPLICATE_POLICIES: tuple[str, ...] = get_args(Duplicates)
+
+
+def check_policy(duplicates: str) -> None:
+    """A usage error naming the policies, for a --duplicates that is none of them."""
+    if duplicates not in DUPLICATE_POLICIES:
+        raise UsageError(Say(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'",
+                             f"--duplicates 只能是 {'、'.join(DUPLICATE_POLICIES)},不能是“{duplicates}”"))
 
 FOOTER_WORDS = ("合计", "总计", "小计", "共计", "总合计", "合 计", "总 计", "小 计", "Total", "Subtotal", "Grand total",
                 "Sum")

@@ -34,7 +34,7 @@ from engine.evaluation.batch import (
 from engine.evaluation.evaluate import alias_schemes, choose_schemes, describe_missing
 from engine.io.coerce import REJECT_COLUMNS, empty_rejects
 from engine.io.outputs import refuse_overwrite
-from engine.io.screen import DUPLICATE_POLICIES, FOOTER_CELLS, SHOWN_ROWS, KnownDuplicates
+from engine.io.screen import FOOTER_CELLS, SHOWN_ROWS, KnownDuplicates, check_policy
 from engine.io.tables import guess_id_column, header_renames, without_blank_rows
 from engine.rules.model import Rulebook, Scheme
 from engine.spark.frames import (
@@ -178,9 +178,7 @@ def evaluate_spark(df: DataFrame, rulebook: Rulebook, schemes: Sequence[str] | N
     when given, else the DataFrame's order counted from `first_row` (engine.spark.frames)."""
     from pyspark.sql import functions as F
 
-    if duplicates not in DUPLICATE_POLICIES:
-        raise UsageError(Say(f"--duplicates must be one of {', '.join(DUPLICATE_POLICIES)}, not '{duplicates}'",
-                             f"--duplicates 只能是 {'、'.join(DUPLICATE_POLICIES)},不能是“{duplicates}”"))
+    check_policy(duplicates)
     if ROW not in df.columns:
         df = df.withColumn(ROW, F.col(row_column).cast("long")) if row_column else numbered(df, first_row)
     source_columns = [c for c in df.columns if c not in (ROW, EXTRA)]
